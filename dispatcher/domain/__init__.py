@@ -1,0 +1,1 @@
+"""Pure domain rules: data in, data out, time always passed in."""

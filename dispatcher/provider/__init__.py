@@ -1,0 +1,1 @@
+"""The edge towards IT Cloud Services: HTTP client, answer parser, simulator."""

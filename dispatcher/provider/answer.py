@@ -1,0 +1,134 @@
+"""Parse the provider's answer to a send.  Pure: text and the numbers sent in, data out.
+
+The answer is one ``number,code`` line per number, each followed by ``<br>``; a
+whole-request error is a bare code.  In the field it also comes with ``\\n``,
+``\\r\\n``, stray whitespace and HTML around it.  Numbers we sent that the answer does
+not mention are *uncertain*: we cannot know whether they went out.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from dispatcher.domain.codes import PER_NUMBER_CODES, Outcome, known, outcome_of
+from dispatcher.errors import UnparseableAnswer
+
+_TAG = re.compile(r"<[^>]*>")
+_PAIR = re.compile(r"^\+?(\d{1,20})\s*[,;]\s*(-?\d{1,20})$")
+_BARE = re.compile(r"^(-?\d{1,20})$")
+_MAX_RAW_IN_ERROR = 200
+
+
+@dataclass(frozen=True, slots=True)
+class NumberResult:
+    msisdn: str
+    outcome: Outcome
+    code: int | None  # None: the answer did not mention this number
+    provider_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BlockAnswer:
+    """Either ``request_code`` (a whole-request error) or one result per number sent."""
+
+    raw: str
+    results: tuple[NumberResult, ...] = ()
+    request_code: int | None = None
+    unexpected: tuple[tuple[str, int], ...] = field(default=())  # lines for numbers not sent
+
+    @property
+    def whole_request_error(self) -> bool:
+        return self.request_code is not None
+
+    def by_outcome(self, outcome: Outcome) -> list[NumberResult]:
+        return [r for r in self.results if r.outcome is outcome]
+
+
+def _lines(text: str) -> list[str]:
+    text = _TAG.sub("\n", text)
+    text = html.unescape(text)
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _result(msisdn: str, code: int) -> NumberResult:
+    outcome = outcome_of(code)
+    ref = str(code) if outcome is Outcome.ACCEPTED else None
+    return NumberResult(msisdn, outcome, code, ref)
+
+
+def parse_send_answer(text: str, sent: Sequence[str]) -> BlockAnswer:
+    """Read the provider's answer to sending ``text`` to the numbers ``sent``.
+
+    Raises ``UnparseableAnswer`` (a maybe-sent error) when nothing in it can be read.
+    """
+    lines = _lines(text)
+    pairs: list[tuple[str, int]] = []
+    bare: list[int] = []
+    for line in lines:
+        if match := _PAIR.match(line):
+            pairs.append((match.group(1), int(match.group(2))))
+        elif match := _BARE.match(line):
+            bare.append(int(match.group(1)))
+        # anything else is noise (PHP notices, HTML text); it never decides an outcome
+
+    if not pairs:
+        return _bare_answer(text, bare, sent)
+
+    sent_set = set(sent)
+    first_code: dict[str, int] = {}
+    unexpected: list[tuple[str, int]] = []
+    for msisdn, code in pairs:
+        if msisdn in sent_set:
+            first_code.setdefault(msisdn, code)
+        else:
+            unexpected.append((msisdn, code))
+    results = tuple(
+        _result(m, first_code[m]) if m in first_code else NumberResult(m, Outcome.UNCERTAIN, None)
+        for m in sent
+    )
+    return BlockAnswer(raw=text, results=results, unexpected=tuple(unexpected))
+
+
+def _bare_answer(text: str, bare: list[int], sent: Sequence[str]) -> BlockAnswer:
+    if len(bare) != 1:
+        shown = text if len(text) <= _MAX_RAW_IN_ERROR else text[:_MAX_RAW_IN_ERROR] + "..."
+        raise UnparseableAnswer(
+            f"the provider's answer has no number,code lines and no single code: {shown!r}; "
+            "the block may have been sent, so it is marked uncertain",
+            raw=text,
+        )
+    code = bare[0]
+    if len(sent) == 1:
+        if code > 0:
+            # A one-number send answered only with the acceptance reference.
+            return BlockAnswer(raw=text, results=(_result(sent[0], code),))
+        found = known(code)
+        if found in PER_NUMBER_CODES:
+            return BlockAnswer(raw=text, results=(_result(sent[0], code),))
+    if code > 0:
+        raise UnparseableAnswer(
+            f"the provider answered one reference ({code}) for {len(sent)} numbers; "
+            "which of them went out cannot be known, so the block is uncertain",
+            raw=text,
+        )
+    return BlockAnswer(raw=text, request_code=code)
+
+
+def parse_balance_answer(text: str) -> int | str:
+    """The balance answer: a number (returned as its text), or a bare negative code."""
+    lines = _lines(text)
+    if len(lines) != 1:
+        raise UnparseableAnswer(
+            f"cannot read a balance from {text[:_MAX_RAW_IN_ERROR]!r}", raw=text
+        )
+    value = lines[0].replace(" ", "")
+    if re.fullmatch(r"-\d+", value):
+        return int(value)
+    if re.fullmatch(r"\d+(?:[.,]\d+)?", value):
+        return value.replace(",", ".")
+    raise UnparseableAnswer(
+        f"cannot read a balance from {lines[0][:_MAX_RAW_IN_ERROR]!r}", raw=text
+    )

@@ -1,0 +1,203 @@
+"""Every setting, from the environment (prefix ``PREGONERO_``).
+
+A wrong value fails at start with a message that names the variable and the rule.
+Secrets are ``SecretStr``: they print as ``**********``.  Nothing here opens a
+connection; engines and clients are made at start-up by whoever needs them.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dispatcher.domain.message import Method
+from dispatcher.domain.window import SendWindow, parse_hours
+from dispatcher.errors import ConfigError
+
+ENV_PREFIX = "PREGONERO_"
+PROVIDER_MAX_NUMBERS = 5000
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=None, extra="ignore", validate_default=True
+    )
+
+    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/pregonero"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    broker_url: str | None = None
+
+    provider_send_url: str = "https://contacto-masivo.com/sms/back_sms/public/api/sendsms"
+    provider_balance_url: str = "https://sistemasmasivos.com/itcloud/api/sendsms/query.php"
+    provider_user: str = ""
+    provider_token: SecretStr = SecretStr("")
+    provider_password: SecretStr = SecretStr("")
+    provider_http_method: Literal["POST", "GET"] = "POST"
+    provider_method_quote: Literal["none", "single"] = "none"
+    provider_methods: str = "1via,2via,flash"
+    provider_links_allowed: bool = False
+    provider_connect_timeout_s: float = Field(5.0, gt=0)
+    provider_read_timeout_s: float = Field(30.0, gt=0)
+
+    block_interval_s: float = Field(2.0, ge=0)
+    slot_margin_s: float = Field(0.05, ge=0)
+    max_in_flight: int = Field(1, ge=1)
+    chunk_size: int = 1000
+    timezone: str = "America/Bogota"
+    send_window: str = "08:00-21:00"
+    balance_poll_s: float = Field(60.0, gt=0)
+    min_balance: int = Field(0, ge=0)
+    maintenance_probe_s: float = Field(300.0, gt=0)
+    default_region: str = "CO"
+    max_recipients: int = Field(5_000_000, ge=1)
+    inbound_secret: SecretStr | None = None
+    opt_out_words: str = "salir,exit,remove,stop,baja,cancelar"
+    reply_attribution_days: int = Field(3, ge=0)
+
+    @field_validator("chunk_size")
+    @classmethod
+    def _chunk_size(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        if value > PROVIDER_MAX_NUMBERS:
+            raise ValueError(
+                f"must be at most {PROVIDER_MAX_NUMBERS}: the provider rejects more numbers "
+                "per request with -7 (1000 is what it recommends)"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as America/Bogota") from None
+        return value
+
+    @field_validator("send_window")
+    @classmethod
+    def _send_window(cls, value: str) -> str:
+        parse_hours(value)
+        return value
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        value = value.upper()
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError("must be a two-letter region code such as CO")
+        return value
+
+    @field_validator("provider_methods")
+    @classmethod
+    def _methods(cls, value: str) -> str:
+        names = [m.strip() for m in value.split(",") if m.strip()]
+        bad = [m for m in names if m not in {x.value for x in Method}]
+        if bad or not names:
+            raise ValueError("must be a comma-separated list of 1via, 2via, flash")
+        return ",".join(names)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith("postgresql"):
+            raise ValueError("must be a PostgreSQL URL: postgresql+psycopg://user@host:5432/db")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a Redis URL: redis://host:6379/0")
+        return value
+
+    @field_validator("provider_send_url", "provider_balance_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _broker(self) -> Settings:
+        if self.broker_url is not None and not self.broker_url.startswith(
+            ("redis://", "rediss://", "amqp://", "amqps://", "pyamqp://")
+        ):
+            raise ValueError("PREGONERO_BROKER_URL must be redis://... or amqp://...")
+        return self
+
+    # -- derived ----------------------------------------------------------------------
+    @property
+    def effective_broker_url(self) -> str:
+        return self.broker_url or self.redis_url
+
+    @property
+    def window(self) -> SendWindow:
+        return SendWindow.daily(self.send_window, self.timezone)
+
+    @property
+    def opt_out_word_list(self) -> tuple[str, ...]:
+        return tuple(w.strip().lower() for w in self.opt_out_words.split(",") if w.strip())
+
+    @property
+    def provider_method_list(self) -> tuple[Method, ...]:
+        return tuple(Method(m) for m in self.provider_methods.split(","))
+
+
+def redact_url(url: str) -> str:
+    """A URL fit for logs: no password in it."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    user = f"{parts.username}:***@" if parts.username else "***@"
+    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+
+
+def _describe(error: dict[str, Any], secret_fields: set[str]) -> str:
+    field = str(error["loc"][0]) if error["loc"] else "settings"
+    variable = ENV_PREFIX + field.upper() if field != "settings" else "settings"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    value = error.get("input")
+    if field in secret_fields or isinstance(value, dict) or value is None:
+        return f"{variable}: {message}"
+    return f"{variable}={value}: {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment; raise ``ConfigError`` naming each wrong variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        secret = {"provider_token", "provider_password", "inbound_secret"}
+        lines = [_describe(dict(e), secret) for e in exc.errors()]
+        raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def reset_settings_cache() -> None:
+    get_settings.cache_clear()
+
+
+def env_summary() -> dict[str, str]:
+    """The PREGONERO_ variables that are set, secrets masked (for `pregonero` diagnostics)."""
+    out = {}
+    for key, value in sorted(os.environ.items()):
+        if key.startswith(ENV_PREFIX):
+            secret = any(w in key for w in ("TOKEN", "PASSWORD", "SECRET"))
+            out[key] = "**********" if secret else redact_url(value)
+    return out
