@@ -49,7 +49,7 @@ class BlockAnswer:
 
 def _lines(text: str) -> list[str]:
     text = _TAG.sub("\n", text)
-    text = html.unescape(text)
+    text = html.unescape(text).replace("\ufeff", "")
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 

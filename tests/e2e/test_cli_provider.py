@@ -1,0 +1,119 @@
+"""`pregonero sim` and `pregonero provider ...` as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dispatcher.devservices import port_open
+
+pytestmark = pytest.mark.e2e
+BIN = Path(sys.executable).parent / "pregonero"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def sim_process() -> Iterator[tuple[int, dict[str, str]]]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(BIN), "sim", "--port", str(port)], stdout=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 20
+    while not port_open("127.0.0.1", port):
+        assert proc.poll() is None, "the simulator exited"
+        assert time.monotonic() < deadline, "the simulator did not start"
+        time.sleep(0.1)
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "PREGONERO_PROVIDER_SEND_URL": f"{base}/sms/back_sms/public/api/sendsms",
+        "PREGONERO_PROVIDER_BALANCE_URL": f"{base}/itcloud/api/sendsms/query.php",
+        "PREGONERO_PROVIDER_USER": "demo",
+        "PREGONERO_PROVIDER_TOKEN": "demo-token",
+    }
+    yield port, env
+    proc.terminate()
+    proc.wait(10)
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_acceptance_send_and_balance(sim_process: tuple[int, dict[str, str]]) -> None:
+    _port, env = sim_process
+    before = run(env, "provider", "balance")
+    assert before.returncode == 0, before.stderr
+    result = run(
+        env,
+        "provider",
+        "send",
+        "--to",
+        "573001112233,5730011,380123456789",
+        "--text",
+        "hola",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [(r["msisdn"], r["code"] if r["code"] <= 0 else "ref", r["outcome"]) for r in rows] == [
+        ("573001112233", "ref", "accepted"),
+        ("5730011", -4, "invalid"),
+        ("380123456789", 0, "rejected"),
+    ]
+    assert rows[0]["provider_ref"] == str(rows[0]["code"])
+    assert set(rows[0]) >= {"msisdn", "code", "outcome", "provider_ref"}
+    after = run(env, "provider", "balance")
+    assert int(after.stdout) == int(before.stdout) - 1
+
+
+def test_whole_request_error_exit_code_and_message(sim_process: tuple[int, dict[str, str]]) -> None:
+    port, env = sim_process
+    httpx.post(f"http://127.0.0.1:{port}/_sim/config", json={"balance": 0})
+    result = run(env, "provider", "send", "--to", "573001112233", "--text", "hola", "--json")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)[0]["outcome"] == "no_balance"
+    assert "no balance" in result.stderr
+
+
+def test_wrong_token_is_explained_and_never_printed(
+    sim_process: tuple[int, dict[str, str]],
+) -> None:
+    _port, env = sim_process
+    env = {**env, "PREGONERO_PROVIDER_TOKEN": "wrong-secret-123"}
+    result = run(env, "provider", "balance")
+    assert result.returncode == 1
+    assert "authentication failed" in result.stderr
+    assert "wrong-secret-123" not in result.stderr + result.stdout
+
+
+def test_missing_credentials_and_bad_settings(sim_process: tuple[int, dict[str, str]]) -> None:
+    _port, env = sim_process
+    missing = run({**env, "PREGONERO_PROVIDER_TOKEN": ""}, "provider", "balance")
+    assert missing.returncode == 1 and "PREGONERO_PROVIDER_TOKEN" in missing.stderr
+    bad = run({**env, "PREGONERO_CHUNK_SIZE": "6000"}, "provider", "balance")
+    assert bad.returncode == 1
+    assert "PREGONERO_CHUNK_SIZE=6000: must be at most 5000" in bad.stderr.replace("\n", " ")
+
+
+def test_provider_down_is_never_sent(sim_process: tuple[int, dict[str, str]]) -> None:
+    _port, env = sim_process
+    env = {**env, "PREGONERO_PROVIDER_SEND_URL": f"http://127.0.0.1:{free_port()}/sendsms"}
+    result = run(env, "provider", "send", "--to", "573001112233", "--text", "hola")
+    assert result.returncode == 1
+    assert "never left" in result.stderr

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dispatcher.domain.numbers import InvalidReason, is_provider_msisdn, normalise
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("+57 310 211 1111", "573102111111"),
+        ("3102111111", "573102111111"),
+        ("573102111111", "573102111111"),
+        ("(310) 211-1111", "573102111111"),
+        ("0057 310 211 1111", "573102111111"),
+        ("00573102111111", "573102111111"),
+        ("  310.211.1111  ", "573102111111"),
+        ("+58 414 2871901", "584142871901"),
+        ("584142871901", "584142871901"),
+        ("+593 99 123 4567", "593991234567"),
+        ("+1 212 555 0123", "012125550123"),
+        ("+44 7911 123456", "447911123456"),
+    ],
+)
+def test_normalises_what_backends_send(raw: str, expected: str) -> None:
+    result = normalise(raw)
+    assert result.ok, result.reason
+    assert result.msisdn == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("", InvalidReason.EMPTY),
+        ("   ", InvalidReason.EMPTY),
+        ("abc", InvalidReason.NOT_A_NUMBER),
+        ("310-ABC-1111", InvalidReason.NOT_A_NUMBER),
+        ("31+02111111", InvalidReason.NOT_A_NUMBER),
+        ("++573102111111", InvalidReason.NOT_A_NUMBER),
+        ("()", InvalidReason.NOT_A_NUMBER),
+        ("31021111", InvalidReason.INVALID_NUMBER),
+        ("3", InvalidReason.NOT_A_NUMBER),
+        ("+57 310 211 1111 1111 111", InvalidReason.WRONG_LENGTH),
+        ("+999 123456789", InvalidReason.UNKNOWN_COUNTRY),
+        ("+57 601 2345678", InvalidReason.NOT_MOBILE),
+        # Valid mobile numbers whose international form is not 12 digits.
+        ("+33 6 12 34 56 78", InvalidReason.NOT_12_DIGITS_FOR_PROVIDER),
+        ("+49 1512 3456789", InvalidReason.NOT_12_DIGITS_FOR_PROVIDER),
+    ],
+)
+def test_bad_numbers_get_a_reason_not_an_exception(raw: str, reason: InvalidReason) -> None:
+    result = normalise(raw)
+    assert not result.ok
+    assert result.msisdn is None
+    assert result.reason is reason
+
+
+def test_region_is_used_for_national_numbers() -> None:
+    assert normalise("4142871901", region="VE").msisdn == "584142871901"
+
+
+@given(st.text(max_size=40))
+def test_normalise_never_raises_and_only_returns_provider_numbers(raw: str) -> None:
+    result = normalise(raw)
+    if result.ok:
+        assert result.msisdn is not None and is_provider_msisdn(result.msisdn)
+        assert result.reason is None
+    else:
+        assert result.reason is not None
+
+
+@given(st.from_regex(r"3[0-2][0-9]{8}", fullmatch=True))
+def test_colombian_mobiles_in_any_spelling_agree(national: str) -> None:
+    plain = normalise(national)
+    if not plain.ok:
+        return  # an unallocated range; all spellings must agree it is bad
+    spelled = [
+        f"+57{national}",
+        f"57{national}",
+        f"0057{national}",
+        f"({national[:3]}) {national[3:]}",
+    ]
+    assert {normalise(s).msisdn for s in spelled} == {plain.msisdn}
