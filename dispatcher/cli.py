@@ -12,16 +12,21 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 from dispatcher.domain.codes import Outcome, describe, outcome_of
 from dispatcher.domain.message import Method
 from dispatcher.errors import ConfigError, MaybeSent, PregoneroError
 from dispatcher.provider.simulator import DEMO_PASSWORD, DEMO_TOKEN, DEMO_USER, SimConfig
-from dispatcher.settings import Settings, get_settings
+from dispatcher.settings import Settings, get_settings, redact_url
 
 app = typer.Typer(no_args_is_help=True, help="Pregonero: campaign SMS dispatcher.")
 provider_app = typer.Typer(no_args_is_help=True, help="Talk to the SMS provider directly.")
 app.add_typer(provider_app, name="provider")
+db_app = typer.Typer(no_args_is_help=True, help="The database schema (Alembic migrations).")
+app.add_typer(db_app, name="db")
+apikey_app = typer.Typer(no_args_is_help=True, help="API keys for backend systems.")
+app.add_typer(apikey_app, name="apikey")
 
 out = Console()
 err = Console(stderr=True)
@@ -201,6 +206,103 @@ def _print_rows(rows: list[dict[str, Any]], as_json: bool) -> None:
             row["detail"],
         )
     out.print(table)
+
+
+@db_app.command("upgrade")
+@friendly
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Create or update the schema (safe to run again)."""
+    from dispatcher.db.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url, revision)
+    err.print(f"database at {revision} ({redact_url(settings.database_url)})", highlight=False)
+
+
+@db_app.command("downgrade")
+@friendly
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision; 'base' drops everything.")],
+) -> None:
+    """Undo migrations down to REVISION."""
+    from dispatcher.db.migrate import downgrade
+
+    settings = get_settings()
+    downgrade(settings.database_url, revision)
+    err.print(f"database at {revision} ({redact_url(settings.database_url)})", highlight=False)
+
+
+def _engine() -> Engine:
+    from dispatcher.db.engine import make_engine
+
+    return make_engine(get_settings().database_url, pool_size=2)
+
+
+@apikey_app.command("create")
+@friendly
+def apikey_create(
+    tenant: Annotated[str, typer.Option(help="The tenant (created if new).")],
+    label: Annotated[str | None, typer.Option(help="What the key is for.")] = None,
+) -> None:
+    """Create an API key.  It is printed once, alone on stdout; only a hash is kept."""
+    from dispatcher.apikeys import create_key
+
+    key = create_key(_engine(), tenant, label)
+    print(key)
+    err.print(f"API key for tenant {tenant!r} created; store it now, it is not shown again.")
+
+
+@apikey_app.command("list")
+@friendly
+def apikey_list() -> None:
+    """List keys by prefix (never the keys themselves)."""
+    from dispatcher.apikeys import list_keys
+
+    table = Table("prefix", "tenant", "label", "created", "last used", "revoked")
+    for k in list_keys(_engine()):
+        table.add_row(
+            k.prefix,
+            k.tenant,
+            k.label or "",
+            f"{k.created_at:%Y-%m-%d %H:%M}",
+            f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "",
+            f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",
+        )
+    out.print(table)
+
+
+@apikey_app.command("revoke")
+@friendly
+def apikey_revoke(
+    prefix: Annotated[str, typer.Argument(help="The key's prefix (or the key).")],
+) -> None:
+    """Revoke a key: requests with it get 401 from now on."""
+    from dispatcher.apikeys import revoke
+
+    revoke(_engine(), prefix)
+    err.print("revoked")
+
+
+@app.command()
+@friendly
+def api(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs)."""
+    import uvicorn
+
+    get_settings()  # fail now, with a clear message, on a bad setting
+    uvicorn.run(
+        "dispatcher.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
 
 
 def main() -> None:

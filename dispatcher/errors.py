@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class PregoneroError(Exception):
     """Root of every error Pregonero raises on purpose."""
@@ -12,7 +14,32 @@ class ConfigError(PregoneroError):
 
 
 class ValidationFailed(PregoneroError):
-    """Input from a user or a backend system was refused; nothing was stored."""
+    """Input from a user or a backend system was refused; nothing was stored.
+
+    ``problems`` lists ``{"field", "detail"}`` items saying what to fix; ``status`` is the
+    HTTP status the API answers with (422 unless the size is the problem)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        problems: list[dict[str, str]] | None = None,
+        status: int = 422,
+        extra: dict[str, Any] | None = None,
+    ):
+        super().__init__(message)
+        self.problems = problems or []
+        self.status = status
+        self.extra = extra or {}
+
+
+class NotFound(PregoneroError):
+    """No such thing for this tenant (another tenant's things are not found either)."""
+
+
+class Conflict(PregoneroError):
+    """The request contradicts the stored state (idempotency key reused, campaign already
+    finished, ...)."""
 
 
 class ProviderError(PregoneroError):

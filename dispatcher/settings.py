@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     inbound_secret: SecretStr | None = None
     opt_out_words: str = "salir,exit,remove,stop,baja,cancelar"
     reply_attribution_days: int = Field(3, ge=0)
+    max_upload_bytes: int = Field(256 * 1024 * 1024, ge=1024)
 
     @field_validator("chunk_size")
     @classmethod

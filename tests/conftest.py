@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from dispatcher import devservices
 from dispatcher.provider.simserver import SimulatorControl, SimulatorServer
 from dispatcher.provider.simulator import SimConfig
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+    from sqlalchemy import Engine
+
+    from dispatcher.settings import Settings
 
 
 @pytest.fixture(autouse=True)
@@ -68,3 +75,49 @@ def sim_control(simulator: SimulatorServer) -> Iterator[SimulatorControl]:
     control = SimulatorControl(simulator.base_url)
     yield control
     control.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_url(database_url: str) -> str:
+    from dispatcher.db.migrate import upgrade
+
+    upgrade(database_url)
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def engine(migrated_url: str) -> Iterator[Engine]:
+    from dispatcher.db.engine import make_engine
+
+    engine = make_engine(migrated_url, pool_size=5)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(migrated_url: str) -> Settings:
+    from dispatcher.settings import load_settings
+
+    return load_settings(database_url=migrated_url, block_interval_s=2.0, chunk_size=1000)
+
+
+@pytest.fixture
+def api(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    from fastapi.testclient import TestClient
+
+    from dispatcher.api.app import create_app
+
+    with TestClient(create_app(settings, engine)) as client:
+        yield client
+
+
+@pytest.fixture
+def new_key(engine: Engine) -> Callable[..., tuple[str, dict[str, str]]]:
+    """A fresh tenant and key: returns (tenant name, auth headers)."""
+    from dispatcher.apikeys import create_key
+
+    def make(tenant: str | None = None) -> tuple[str, dict[str, str]]:
+        name = tenant or f"tenant-{uuid.uuid4().hex[:8]}"
+        return name, {"Authorization": f"Bearer {create_key(engine, name)}"}
+
+    return make

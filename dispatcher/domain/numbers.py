@@ -17,6 +17,9 @@ from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
 PROVIDER_DIGITS = 12
 _KEEP = re.compile(r"[^\d+]")
 _ALLOWED_NOISE = re.compile(r"^[\d\s+().\-/]*$")
+# E.164 numbers have at most 15 digits; none with fewer than 8 can be 12 for the provider.
+_MIN_DIGITS = 8
+_MAX_DIGITS = 15
 
 
 class InvalidReason(StrEnum):
@@ -63,22 +66,30 @@ def to_provider_digits(country_code: int, national_number: str) -> str | None:
     return digits if len(digits) == PROVIDER_DIGITS else None
 
 
-def _parse(cleaned: str, region: str) -> phonenumbers.PhoneNumber:
+def _parse(cleaned: str, region: str) -> tuple[phonenumbers.PhoneNumber, bool]:
+    """Parse, and say whether the number is valid (computed once: it is the slow part)."""
     if cleaned.startswith("00"):
         # International dialling prefix.  Colombia's carrier-select prefixes (005, 007,
         # 009) would otherwise eat the first digit of the country code.
-        return phonenumbers.parse("+" + cleaned[2:], None)
+        number = phonenumbers.parse("+" + cleaned[2:], None)
+        return number, phonenumbers.is_valid_number(number)
     if cleaned.startswith("+"):
-        return phonenumbers.parse(cleaned, None)
+        number = phonenumbers.parse(cleaned, None)
+        return number, phonenumbers.is_valid_number(number)
     national = phonenumbers.parse(cleaned, region)
     if phonenumbers.is_valid_number(national):
-        return national
+        return national, True
+    if len(cleaned) not in (PROVIDER_DIGITS - 1, PROVIDER_DIGITS):
+        # Read as international, only 11 (+1 and 10) or 12 digits can suit the provider.
+        return national, False
     # Backend systems often send the full international number without the '+'.
     try:
         international = phonenumbers.parse("+" + cleaned, None)
     except NumberParseException:
-        return national
-    return international if phonenumbers.is_valid_number(international) else national
+        return national, False
+    if phonenumbers.is_valid_number(international):
+        return international, True
+    return national, False
 
 
 def normalise(raw: str, region: str = "CO") -> Normalised:
@@ -90,32 +101,95 @@ def normalise(raw: str, region: str = "CO") -> Normalised:
     if not _ALLOWED_NOISE.match(text) or text.count("+") > 1 or "+" in text[1:]:
         return Normalised(raw, None, InvalidReason.NOT_A_NUMBER)
     cleaned = _KEEP.sub("", text)
-    if not cleaned.lstrip("+"):
+    digits = cleaned.lstrip("+")
+    if not digits:
         return Normalised(raw, None, InvalidReason.NOT_A_NUMBER)
+    significant = len(digits) - (2 if cleaned.startswith("00") else 0)
+    if not _MIN_DIGITS <= significant <= _MAX_DIGITS:
+        # Too short or too long to be a mobile number with its country prefix anywhere.
+        return Normalised(raw, None, InvalidReason.WRONG_LENGTH)
     try:
-        number = _parse(cleaned, region)
+        number, valid = _parse(cleaned, region)
     except NumberParseException as exc:
         if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE:
             return Normalised(raw, None, InvalidReason.UNKNOWN_COUNTRY)
         if exc.error_type in (NumberParseException.TOO_SHORT_NSN, NumberParseException.TOO_LONG):
             return Normalised(raw, None, InvalidReason.WRONG_LENGTH)
         return Normalised(raw, None, InvalidReason.NOT_A_NUMBER)
-    possible = phonenumbers.is_possible_number_with_reason(number)
-    if possible not in (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
+    if not valid:
+        possible = phonenumbers.is_possible_number_with_reason(number)
         if possible == ValidationResult.INVALID_COUNTRY_CODE:
             return Normalised(raw, None, InvalidReason.UNKNOWN_COUNTRY)
-        return Normalised(raw, None, InvalidReason.WRONG_LENGTH)
-    if not phonenumbers.is_valid_number(number):
+        if possible not in (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
+            return Normalised(raw, None, InvalidReason.WRONG_LENGTH)
         return Normalised(raw, None, InvalidReason.INVALID_NUMBER)
     if phonenumbers.number_type(number) == PhoneNumberType.FIXED_LINE:
         return Normalised(raw, None, InvalidReason.NOT_MOBILE)
     national = phonenumbers.national_significant_number(number)
-    digits = to_provider_digits(number.country_code or 0, national)
-    if digits is None:
+    result = to_provider_digits(number.country_code or 0, national)
+    if result is None:
         return Normalised(raw, None, InvalidReason.NOT_12_DIGITS_FOR_PROVIDER)
-    return Normalised(raw, digits)
+    return Normalised(raw, result)
 
 
 def is_provider_msisdn(value: str) -> bool:
     """The provider's own format check: exactly 12 digits."""
     return len(value) == PROVIDER_DIGITS and value.isdigit()
+
+
+class FastNormaliser:
+    """``normalise`` for bulk intake.  The common spellings of the default region's
+    mobile numbers are checked against the same ``phonenumbers`` metadata pattern
+    without a full parse (about ten times faster); everything else goes the general
+    way.  Both give the same answer (a property test checks it)."""
+
+    _SEPARATORS = str.maketrans("", "", " -().")
+
+    def __init__(self, region: str = "CO"):
+        self.region = region
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        mobile = metadata.mobile if metadata else None
+        pattern = mobile.national_number_pattern if mobile else None
+        self._mobile = re.compile(f"(?:{pattern})") if pattern else None
+        self._cc = str(metadata.country_code) if metadata else ""
+        cc_ok = metadata is not None and to_provider_digits(metadata.country_code or 0, "0" * 10)
+        lengths = set(mobile.possible_length or ()) if mobile else set()
+        # The shortcut only applies where every mobile number has the provider's length.
+        self._enabled = bool(
+            self._mobile and cc_ok and lengths == {PROVIDER_DIGITS - len(self._cc)}
+        )
+
+    def quick(self, raw: str) -> str | None:
+        """The provider's 12 digits for a plain mobile number of the region, else None
+        (which means "ask ``normalise``", not "invalid")."""
+        if not self._enabled:
+            return None
+        text = raw.strip()
+        if not (text.isascii() and text.isdigit()):
+            plus = text.startswith("+")
+            text = (text[1:] if plus else text).translate(self._SEPARATORS)
+            if not (text.isascii() and text.isdigit()):
+                return None
+            if plus:
+                return self._international(text)
+        mobile = self._mobile
+        assert mobile is not None
+        if len(text) == PROVIDER_DIGITS - len(self._cc) and mobile.fullmatch(text):
+            return self._cc + text
+        return self._international(text)
+
+    def _international(self, digits: str) -> str | None:
+        cc = self._cc
+        mobile = self._mobile
+        assert mobile is not None
+        if (
+            len(digits) == PROVIDER_DIGITS
+            and digits.startswith(cc)
+            and mobile.fullmatch(digits, len(cc))
+        ):
+            return digits
+        return None
+
+    def __call__(self, raw: str) -> Normalised:
+        quick = self.quick(raw)
+        return Normalised(raw, quick) if quick is not None else normalise(raw, self.region)

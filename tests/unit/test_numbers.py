@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatcher.domain.numbers import InvalidReason, is_provider_msisdn, normalise
+from dispatcher.domain.numbers import FastNormaliser, InvalidReason, is_provider_msisdn, normalise
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,7 @@ def test_normalises_what_backends_send(raw: str, expected: str) -> None:
         ("++573102111111", InvalidReason.NOT_A_NUMBER),
         ("()", InvalidReason.NOT_A_NUMBER),
         ("31021111", InvalidReason.INVALID_NUMBER),
-        ("3", InvalidReason.NOT_A_NUMBER),
+        ("3", InvalidReason.WRONG_LENGTH),
         ("+57 310 211 1111 1111 111", InvalidReason.WRONG_LENGTH),
         ("+999 123456789", InvalidReason.UNKNOWN_COUNTRY),
         ("+57 601 2345678", InvalidReason.NOT_MOBILE),
@@ -83,3 +83,25 @@ def test_colombian_mobiles_in_any_spelling_agree(national: str) -> None:
         f"({national[:3]}) {national[3:]}",
     ]
     assert {normalise(s).msisdn for s in spelled} == {plain.msisdn}
+
+
+FAST = FastNormaliser("CO")
+
+spellings = st.one_of(
+    st.from_regex(r"\+?(57)?3[0-9]{9}", fullmatch=True),
+    st.from_regex(r"(00|\+)?57 ?3[0-9]{2}[ -]?[0-9]{3}[ -]?[0-9]{4}", fullmatch=True),
+    st.from_regex(r"\(?3[0-9]{2}\)? ?[0-9]{3}[.-]?[0-9]{4}", fullmatch=True),
+    st.from_regex(r"\+?[0-9]{6,14}", fullmatch=True),
+    st.text(alphabet="0123456789+ -().", max_size=18),
+)
+
+
+@given(spellings)
+def test_fast_path_agrees_with_the_general_rules(raw: str) -> None:
+    assert FAST(raw) == normalise(raw, "CO")
+
+
+def test_fast_path_is_off_for_regions_it_cannot_shortcut() -> None:
+    fast = FastNormaliser("US")  # +1 numbers become 01 + 10 digits: left to the slow path
+    assert fast.quick("2125550123") is None
+    assert fast("2125550123").msisdn == "012125550123"

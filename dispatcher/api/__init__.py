@@ -1,0 +1,1 @@
+"""The HTTP API for backend systems (FastAPI).  It never talks to Celery."""

@@ -1,0 +1,61 @@
+"""The FastAPI application.  Engines are made at start-up (lifespan), never at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy import Engine
+
+from dispatcher.api import campaigns, health, problems
+from dispatcher.api.schemas import CampaignIn
+from dispatcher.db.engine import make_engine
+from dispatcher.settings import Settings, get_settings
+
+DESCRIPTION = """
+Submit SMS campaigns and read what happened to every recipient.
+
+Authenticate with `Authorization: Bearer <API key>` (`pregonero apikey create`).
+Errors are RFC 9457 problem details (`application/problem+json`) that say what to fix.
+"""
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings or get_settings()
+        own_engine = engine is None
+        app.state.engine = engine or make_engine(app.state.settings.database_url, pool_size=10)
+        yield
+        if own_engine:
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Pregonero",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.include_router(campaigns.router)
+    app.include_router(health.router)
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components["CampaignIn"] = CampaignIn.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

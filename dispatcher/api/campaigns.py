@@ -1,0 +1,430 @@
+"""``/v1/campaigns``: submit, read, export and steer campaigns."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from typing import IO, Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
+from sqlalchemy import Engine, text
+from starlette.datastructures import UploadFile
+
+from dispatcher import campaigns as service
+from dispatcher import intake
+from dispatcher.api.deps import EngineDep, SettingsDep, TenantDep
+from dispatcher.api.problems import ApiProblem
+from dispatcher.api.schemas import (
+    ActionResult,
+    CampaignCreated,
+    CampaignDetail,
+    CampaignFields,
+    CampaignIn,
+    CampaignPage,
+    Problem,
+    RecipientPage,
+)
+from dispatcher.db.models import CAMPAIGN_STATUSES, RECIPIENT_STATUSES
+from dispatcher.domain.numbers import REASON_TEXT, InvalidReason
+from dispatcher.errors import Conflict
+from dispatcher.settings import Settings
+from dispatcher.sources import csv_numbers, json_numbers
+
+router = APIRouter(prefix="/v1", tags=["campaigns"])
+CampaignId = Annotated[int, Path(ge=1, le=2**62, description="The campaign's id")]
+
+CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+FILE_FIELDS = ("recipients", "file", "csv")
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {"application/problem+json": {}}}
+    for code in (401, 404, 409, 413, 415, 422)
+}
+_SPOOL_IN_MEMORY = 1024 * 1024
+
+_REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/CampaignIn"}},
+        "text/csv": {
+            "schema": {"type": "string"},
+            "example": "msisdn\n+57 310 211 1111\n3102111112\n",
+        },
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["name", "message", "recipients"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "message": {"type": "string"},
+                    "method": {"type": "string", "enum": ["1via", "2via", "flash"]},
+                    "purpose": {
+                        "type": "string",
+                        "enum": ["transactional", "commercial", "collection"],
+                    },
+                    "priority": {"type": "string", "enum": ["normal", "high"]},
+                    "recipients": {"type": "string", "format": "binary"},
+                },
+            }
+        },
+    },
+}
+
+
+def _too_large(limit: int) -> ApiProblem:
+    return ApiProblem(
+        413,
+        f"the body is over {limit:,} bytes (PREGONERO_MAX_UPLOAD_BYTES): split the campaign",
+        slug="too-large",
+    )
+
+
+def _check_length(request: Request, limit: int) -> None:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    _check_length(request, limit)
+    parts, size = [], 0
+    async for part in request.stream():
+        size += len(part)
+        if size > limit:
+            raise _too_large(limit)
+        parts.append(part)
+    return b"".join(parts)
+
+
+async def _spool(request: Request, limit: int) -> IO[bytes]:
+    """The body on disk past 1 MiB: a big upload is never held in memory."""
+    _check_length(request, limit)
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
+    size = 0
+    async for part in request.stream():
+        size += len(part)
+        if size > limit:
+            spool.close()
+            raise _too_large(limit)
+        spool.write(part)
+    spool.seek(0)
+    return spool
+
+
+def _hash_file(hasher: intake.RequestHasher, handle: IO[bytes]) -> str:
+    while block := handle.read(1 << 20):
+        hasher.update(block)
+    handle.seek(0)
+    return hasher.hexdigest()
+
+
+def _fields(data: dict[str, Any]) -> CampaignFields:
+    try:
+        return CampaignFields.model_validate(data)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def _invalid(exc: ValidationError) -> ApiProblem:
+    errors = [
+        {"field": ".".join(str(p) for p in e["loc"]) or "body", "detail": e["msg"]}
+        for e in exc.errors()
+    ]
+    detail = "; ".join(f"{e['field']}: {e['detail']}" for e in errors)
+    return ApiProblem(
+        422, f"the campaign has invalid fields: {detail}", "invalid-campaign", errors=errors
+    )
+
+
+class _Submission:
+    def __init__(
+        self, spec: intake.CampaignSpec, numbers: Any, digest: str, handle: IO[bytes] | None
+    ):
+        self.spec, self.numbers, self.digest, self.handle = spec, numbers, digest, handle
+
+
+async def _from_json(request: Request, settings: Settings) -> _Submission:
+    body = await _read_limited(request, settings.max_upload_bytes)
+    try:
+        data = json.loads(body)
+    except UnicodeDecodeError:
+        raise ApiProblem(
+            400, "the body is not UTF-8: send JSON encoded as UTF-8", "bad-json"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise ApiProblem(
+            400,
+            f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            "bad-json",
+        ) from None
+    try:
+        model = CampaignIn.model_validate(data)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    spec = model.to_spec()
+    hasher = intake.RequestHasher(spec, {"kind": "json"})
+    hasher.update(json.dumps(model.recipients).encode())
+    return _Submission(spec, json_numbers(model.recipients), hasher.hexdigest(), None)
+
+
+async def _from_csv(request: Request, settings: Settings) -> _Submission:
+    names = CampaignFields.model_fields
+    spec = _fields({k: v for k, v in request.query_params.items() if k in names}).to_spec()
+    handle = await _spool(request, settings.max_upload_bytes)
+    digest = _hash_file(intake.RequestHasher(spec, {"kind": "csv"}), handle)
+    return _Submission(spec, csv_numbers(handle), digest, handle)
+
+
+async def _from_multipart(request: Request, settings: Settings) -> _Submission:
+    _check_length(request, settings.max_upload_bytes)
+    form = await request.form(max_files=1, max_fields=20)
+    upload = next((form[f] for f in FILE_FIELDS if isinstance(form.get(f), UploadFile)), None)
+    if upload is None or not isinstance(upload, UploadFile):
+        raise ApiProblem(
+            422,
+            "the multipart body needs a file field named 'recipients' with the numbers",
+            "invalid-campaign",
+        )
+    fields = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("strict",)}
+    spec = _fields(fields).to_spec()
+    digest = _hash_file(intake.RequestHasher(spec, {"kind": "csv"}), upload.file)
+    return _Submission(spec, csv_numbers(upload.file), digest, upload.file)
+
+
+def _existing(engine: Engine, tenant: int, key: str) -> tuple[int, str] | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT id, request_hash FROM campaign "
+                "WHERE tenant_id = :t AND idempotency_key = :k"
+            ),
+            {"t": tenant, "k": key},
+        ).first()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+def _stored_answer(engine: Engine, campaign_id: int, interval_s: float) -> dict[str, Any]:
+    with engine.connect() as conn:
+        row = (
+            conn.execute(
+                text(
+                    "SELECT id, status, submitted, sendable, invalid, duplicate, suppressed, "
+                    "chunks, encoding, segments FROM campaign WHERE id = :id"
+                ),
+                {"id": campaign_id},
+            )
+            .mappings()
+            .one()
+        )
+        sample = (
+            [
+                {
+                    "line": r.line,
+                    "value": r.msisdn,
+                    "reason": r.reason,
+                    "detail": REASON_TEXT.get(InvalidReason(r.reason), r.reason),
+                }
+                for r in conn.execute(
+                    text(
+                        "SELECT line, msisdn, reason FROM recipient WHERE campaign_id = :id "
+                        "AND status = 'invalid' ORDER BY n LIMIT :k"
+                    ),
+                    {"id": campaign_id, "k": intake.SAMPLE_SIZE},
+                )
+            ]
+            if row["invalid"]
+            else []
+        )
+    return _answer(dict(row), sample, interval_s)
+
+
+def _answer(row: dict[str, Any], sample: list[dict[str, Any]], interval_s: float) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "status": row["status"],
+        "counts": {
+            k: row[k] for k in ("submitted", "sendable", "invalid", "duplicate", "suppressed")
+        },
+        "chunks": row["chunks"],
+        "encoding": row["encoding"],
+        "segments": row["segments"],
+        "estimated_duration_s": round(row["chunks"] * interval_s, 1),
+        "invalid_sample": sample,
+        "links": {
+            "self": f"/v1/campaigns/{row['id']}",
+            "recipients": f"/v1/campaigns/{row['id']}/recipients",
+        },
+    }
+
+
+def _replay(
+    engine: Engine, tenant: int, key: str, digest: str, interval_s: float
+) -> dict[str, Any] | None:
+    found = _existing(engine, tenant, key)
+    if found is None:
+        return None
+    campaign_id, stored = found
+    if stored != digest:
+        raise Conflict(
+            f"Idempotency-Key {key!r} was used for campaign {campaign_id} with a different body; "
+            "use a new key for a new campaign"
+        )
+    return _stored_answer(engine, campaign_id, interval_s)
+
+
+@router.post(
+    "/campaigns",
+    status_code=201,
+    response_model=CampaignCreated,
+    responses=PROBLEMS,
+    openapi_extra={"requestBody": _REQUEST_BODY},
+    summary="Submit a campaign (JSON, CSV body, or multipart with a CSV file)",
+)
+async def create_campaign(
+    request: Request,
+    response: Response,
+    tenant: TenantDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    strict: Annotated[
+        bool, Query(description="Refuse the campaign if any number is invalid")
+    ] = False,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    name: Annotated[str | None, Query(description="CSV body: the campaign's name")] = None,
+    message: Annotated[str | None, Query(description="CSV body: the text")] = None,
+    method: Annotated[Literal["1via", "2via", "flash"] | None, Query()] = None,
+    purpose: Annotated[Literal["transactional", "commercial", "collection"] | None, Query()] = None,
+) -> dict[str, Any]:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "application/json":
+        submission = await _from_json(request, settings)
+    elif ctype in CSV_TYPES:
+        submission = await _from_csv(request, settings)
+    elif ctype == "multipart/form-data":
+        submission = await _from_multipart(request, settings)
+    else:
+        raise ApiProblem(
+            415,
+            f"content type {ctype or '(none)'!r} is not accepted: send application/json, "
+            "text/csv (fields in the query string) or multipart/form-data",
+            "unsupported-media-type",
+        )
+    interval = settings.block_interval_s
+    try:
+        if idempotency_key and (
+            replay := await run_in_threadpool(
+                _replay, engine, tenant, idempotency_key, submission.digest, interval
+            )
+        ):
+            response.headers["Idempotent-Replayed"] = "true"
+            return replay
+        try:
+            result = await run_in_threadpool(
+                intake.submit,
+                engine,
+                settings,
+                tenant,
+                submission.spec,
+                submission.numbers,
+                request_hash=submission.digest,
+                idempotency_key=idempotency_key,
+                strict=strict,
+            )
+        except Conflict:  # the same key committed by a concurrent request
+            assert idempotency_key is not None
+            replay = await run_in_threadpool(
+                _replay, engine, tenant, idempotency_key, submission.digest, interval
+            )
+            if replay is None:
+                raise
+            response.headers["Idempotent-Replayed"] = "true"
+            return replay
+    finally:
+        if submission.handle is not None:
+            submission.handle.close()
+    counts = result.counts
+    row = {
+        "id": result.campaign_id,
+        "status": "scheduled",
+        "chunks": result.chunks,
+        "encoding": result.message.encoding.value,
+        "segments": result.message.segments,
+        "submitted": counts.submitted,
+        "sendable": counts.sendable,
+        "invalid": counts.invalid,
+        "duplicate": counts.duplicate,
+        "suppressed": counts.suppressed,
+    }
+    response.headers["Location"] = f"/v1/campaigns/{result.campaign_id}"
+    return _answer(row, result.invalid_sample, interval)
+
+
+@router.get("/campaigns", response_model=CampaignPage, responses=PROBLEMS)
+async def list_campaigns(
+    tenant: TenantDep,
+    engine: EngineDep,
+    status: Annotated[Literal[CAMPAIGN_STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
+    before: Annotated[int | None, Query(ge=1, le=2**62, description="Cursor: next_before")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    items, cursor = await run_in_threadpool(
+        service.list_campaigns, engine, tenant, status, before, limit
+    )
+    return {"items": items, "next_before": cursor}
+
+
+@router.get("/campaigns/{campaign_id}", response_model=CampaignDetail, responses=PROBLEMS)
+async def get_campaign(
+    campaign_id: CampaignId, tenant: TenantDep, engine: EngineDep, settings: SettingsDep
+) -> dict[str, Any]:
+    return await run_in_threadpool(
+        service.detail, engine, tenant, campaign_id, settings.block_interval_s
+    )
+
+
+@router.get(
+    "/campaigns/{campaign_id}/recipients",
+    response_model=RecipientPage,
+    responses={**PROBLEMS, 200: {"content": {"text/csv": {}}}},
+    summary="Per-recipient outcomes: JSON pages, or ?format=csv for the whole list streamed",
+)
+async def list_recipients(
+    campaign_id: CampaignId,
+    tenant: TenantDep,
+    engine: EngineDep,
+    status: Annotated[Literal[RECIPIENT_STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
+    after: Annotated[int | None, Query(ge=0, le=2**31, description="Cursor: next_after")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Any:
+    if format == "csv":
+        rows = await run_in_threadpool(service.recipients_csv, engine, tenant, campaign_id, status)
+        filename = f"campaign-{campaign_id}-recipients.csv"
+        return StreamingResponse(
+            rows,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    items, cursor = await run_in_threadpool(
+        service.recipients_page, engine, tenant, campaign_id, status, after, limit
+    )
+    return {"items": items, "next_after": cursor}
+
+
+@router.post("/campaigns/{campaign_id}/pause", response_model=ActionResult, responses=PROBLEMS)
+async def pause_campaign(campaign_id: CampaignId, tenant: TenantDep, engine: EngineDep) -> Any:
+    """Stop sending before the next block; what is at the provider finishes."""
+    return await run_in_threadpool(service.pause, engine, tenant, campaign_id)
+
+
+@router.post("/campaigns/{campaign_id}/resume", response_model=ActionResult, responses=PROBLEMS)
+async def resume_campaign(campaign_id: CampaignId, tenant: TenantDep, engine: EngineDep) -> Any:
+    return await run_in_threadpool(service.resume, engine, tenant, campaign_id)
+
+
+@router.post("/campaigns/{campaign_id}/cancel", response_model=ActionResult, responses=PROBLEMS)
+async def cancel_campaign(campaign_id: CampaignId, tenant: TenantDep, engine: EngineDep) -> Any:
+    """Unsent numbers become cancelled; a block already at the provider finishes."""
+    return await run_in_threadpool(service.cancel, engine, tenant, campaign_id)

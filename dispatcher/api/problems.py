@@ -1,0 +1,110 @@
+"""RFC 9457 problem details: every error says what happened and what to fix."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dispatcher.errors import Conflict, NotFound, PregoneroError, ValidationFailed
+
+log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorised",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": f"/problems/{slug or TITLES.get(status, 'error').lower().replace(' ', '-')}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+class ApiProblem(Exception):
+    """Raise from a route to answer with a problem."""
+
+    def __init__(self, status: int, detail: str, slug: str | None = None, **extra: Any):
+        super().__init__(detail)
+        self.status, self.detail, self.slug, self.extra = status, detail, slug, extra
+        self.headers: dict[str, str] | None = None
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body",)]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiProblem)
+    async def _api_problem(_: Request, exc: ApiProblem) -> JSONResponse:
+        return problem(exc.status, exc.detail, slug=exc.slug, headers=exc.headers, **exc.extra)
+
+    @app.exception_handler(ValidationFailed)
+    async def _invalid(_: Request, exc: ValidationFailed) -> JSONResponse:
+        slug = "too-large" if exc.status == 413 else "invalid-campaign"
+        return problem(exc.status, str(exc), slug=slug, errors=exc.problems, **exc.extra)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return problem(404, str(exc))
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
+        return problem(409, str(exc))
+
+    @app.exception_handler(PregoneroError)
+    async def _ours(_: Request, exc: PregoneroError) -> JSONResponse:
+        log.error("unhandled Pregonero error: %s", exc)
+        return problem(500, "the server could not finish the request; see its log", slug="internal")
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _location(e.get("loc", ())), "detail": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        return problem(
+            422,
+            "the request has invalid fields: "
+            + "; ".join(f"{e['field']}: {e['detail']}" for e in errors),
+            slug="invalid-request",
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
+        return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return problem(500, "the server could not finish the request; see its log", slug="internal")

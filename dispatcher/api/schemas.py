@@ -1,0 +1,152 @@
+"""The API's JSON shapes (documented in OpenAPI at /docs)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+
+from dispatcher.domain.message import Method
+from dispatcher.intake import CampaignSpec
+
+MethodName = Literal["1via", "2via", "flash"]
+Purpose = Literal["transactional", "commercial", "collection"]
+Priority = Literal["normal", "high"]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("include a UTC offset, for example 2026-11-25T08:00:00-05:00")
+    return value
+
+
+class CampaignFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    name: str = Field(min_length=1, max_length=200, description="Your name for the campaign")
+    message: str = Field(description="The SMS text, 1 to 765 characters")
+    method: MethodName = Field("1via", description="metodo_envio: 1via, 2via or flash")
+    purpose: Purpose = Field(
+        "transactional",
+        description="commercial and collection follow Ley 2300 de 2023 (hours, one a day)",
+    )
+    priority: Priority = "normal"
+    start_at: datetime | None = Field(None, description="Do not send before this time")
+    expires_at: datetime | None = Field(
+        None, description="Numbers not sent by then are cancelled with reason 'expired'"
+    )
+    callback_url: AnyHttpUrl | None = Field(None, description="Called when the campaign ends")
+
+    _check_aware = field_validator("start_at", "expires_at")(_aware)
+
+    def to_spec(self) -> CampaignSpec:
+        return CampaignSpec(
+            name=self.name,
+            message=self.message,
+            method=Method(self.method),
+            purpose=self.purpose,
+            priority=self.priority,
+            start_at=self.start_at,
+            expires_at=self.expires_at,
+            callback_url=str(self.callback_url) if self.callback_url else None,
+        )
+
+
+class CampaignIn(CampaignFields):
+    recipients: list[str | int] = Field(
+        description="Phone numbers as your systems have them: +57 310 211 1111, 3102111111, ..."
+    )
+
+
+class Counts(BaseModel):
+    submitted: int
+    sendable: int
+    invalid: int
+    duplicate: int
+    suppressed: int
+
+
+class InvalidNumber(BaseModel):
+    line: int | None
+    value: str
+    reason: str
+    detail: str
+
+
+class CampaignCreated(BaseModel):
+    id: int
+    status: str
+    counts: Counts
+    chunks: int
+    encoding: str
+    segments: int
+    estimated_duration_s: float
+    invalid_sample: list[InvalidNumber]
+    links: dict[str, str]
+
+
+class CampaignSummary(BaseModel):
+    id: int
+    name: str
+    status: str
+    waiting_reason: str | None
+    method: str
+    purpose: str
+    priority: str
+    sendable: int
+    chunks: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class CampaignPage(BaseModel):
+    items: list[CampaignSummary]
+    next_before: int | None = Field(description="Pass as ?before= for the next page")
+
+
+class CampaignDetail(CampaignSummary):
+    account: str
+    failure_reason: str | None
+    start_at: datetime | None
+    expires_at: datetime | None
+    next_send_at: datetime | None
+    callback_url: str | None
+    encoding: str
+    segments: int
+    idempotency_key: str | None
+    counts: dict[str, Any]
+    progress: float
+    rate_per_s: float | None
+    elapsed_s: float | None
+    eta_s: float | None
+
+
+class RecipientOut(BaseModel):
+    n: int
+    msisdn: str
+    status: str
+    reason: str | None
+    code: int | None
+    provider_ref: str | None
+    updated_at: datetime
+
+
+class RecipientPage(BaseModel):
+    items: list[RecipientOut]
+    next_after: int | None = Field(description="Pass as ?after= for the next page")
+
+
+class ActionResult(BaseModel):
+    id: int
+    status: str
+    cancelled_recipients: int | None = None
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = None

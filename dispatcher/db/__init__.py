@@ -1,0 +1,1 @@
+"""Postgres: typed models, engine and sessions, and the queries the services use."""

@@ -1,0 +1,92 @@
+"""Where the numbers of a submission come from: a JSON list or a CSV upload.
+
+Each source yields ``(line, raw)`` pairs lazily, so a million-number upload is never held
+whole in memory.  CSV: one number per line, or a column named ``msisdn``, ``phone``,
+``telefono`` or ``celular``; BOM, ``;`` / ``,`` / tab separators, quotes and blank lines
+are handled.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from typing import IO
+
+from dispatcher.errors import ValidationFailed
+
+NUMBER_COLUMNS = ("msisdn", "phone", "telefono", "teléfono", "celular", "movil", "móvil", "numero")
+_MAX_FIELD = 1024
+
+
+class BadUpload(ValidationFailed):
+    """The upload itself cannot be read (encoding, CSV structure)."""
+
+
+def json_numbers(values: Iterable[object]) -> Iterator[tuple[int, str]]:
+    for index, value in enumerate(values, start=1):
+        yield index, "" if value is None else str(value)
+
+
+def _delimiter(first_line: str) -> str:
+    for candidate in (";", "\t", ","):
+        if candidate in first_line:
+            return candidate
+    return ","
+
+
+def csv_numbers(binary: IO[bytes]) -> Iterator[tuple[int, str]]:
+    """Numbers from a CSV upload, with the file's own line numbers."""
+    text = io.TextIOWrapper(
+        binary,
+        encoding="utf-8-sig",
+        errors="strict",
+        newline="",
+    )
+    try:
+        yield from _read_csv(text)
+    except UnicodeDecodeError as exc:
+        raise BadUpload(
+            f"the upload is not UTF-8 (byte 0x{exc.object[exc.start]:02x} cannot be decoded); "
+            "save the file as UTF-8 and send it again"
+        ) from None
+    except csv.Error as exc:
+        raise BadUpload(f"the CSV cannot be read: {exc}; check quotes and separators") from None
+    finally:
+        text.detach()
+
+
+def _read_csv(text: io.TextIOWrapper) -> Iterator[tuple[int, str]]:
+    line_no = 0
+    first = ""
+    for line in text:
+        line_no += 1
+        if line.strip():
+            first = line
+            break
+    if not first:
+        return
+    delimiter = _delimiter(first)
+    header = next(csv.reader([first], delimiter=delimiter))
+    names = [cell.strip().lower() for cell in header]
+    column = next((i for i, name in enumerate(names) if name in NUMBER_COLUMNS), None)
+    if column is None:
+        if len([n for n in names if n]) > 1:
+            raise BadUpload(
+                f"line {line_no} has {len(names)} columns and none is named "
+                f"{', '.join(NUMBER_COLUMNS[:4])}: name the column with the numbers, or send "
+                "one number per line"
+            )
+        column = 0
+        yield line_no, header[0] if header else ""
+    offset = line_no
+    reader = csv.reader(text, delimiter=delimiter)
+    for row in reader:
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if any(len(cell) > _MAX_FIELD for cell in row):
+            raise BadUpload(
+                f"line {offset + reader.line_num} has a field over {_MAX_FIELD} characters; "
+                "is this the right file?"
+            )
+        yield offset + reader.line_num, row[column] if column < len(row) else ""
