@@ -69,7 +69,8 @@ def test_25000_numbers_with_invalid_duplicate_and_suppressed(
     with engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO suppression (msisdn, reason, source) VALUES (:m, 'opt_out', 'test') ON CONFLICT DO NOTHING"
+                "INSERT INTO suppression (msisdn, reason, source) "
+                "VALUES (:m, 'opt_out', 'test') ON CONFLICT DO NOTHING"
             ),
             [{"m": "57" + m} for m in suppressed],
         )
@@ -126,14 +127,16 @@ def test_25000_numbers_with_invalid_duplicate_and_suppressed(
         )
         per_chunk = conn.execute(
             text(
-                "SELECT chunk_seq, count(*) FROM recipient WHERE campaign_id = :c AND chunk_seq IS NOT NULL GROUP BY 1 ORDER BY 1"
+                "SELECT chunk_seq, count(*) FROM recipient "
+                "WHERE campaign_id = :c AND chunk_seq IS NOT NULL GROUP BY 1 ORDER BY 1"
             ),
             {"c": body["id"]},
         ).all()
         spans_ok = conn.execute(
             text(
                 "SELECT bool_and(r.n BETWEEN c.n_lo AND c.n_hi) FROM recipient r "
-                "JOIN chunk c ON c.campaign_id = r.campaign_id AND c.seq = r.chunk_seq WHERE r.campaign_id = :c"
+                "JOIN chunk c ON c.campaign_id = r.campaign_id AND c.seq = r.chunk_seq "
+                "WHERE r.campaign_id = :c"
             ),
             {"c": body["id"]},
         ).scalar()
