@@ -33,6 +33,10 @@ integration: install
 e2e: install
 	$(BIN)/pytest -q tests/e2e
 
+# schemathesis against the OpenAPI schema: no 5xx for anything the schema allows.
+fuzz-api: install
+	$(BIN)/pytest -q tests/e2e/test_api_process.py -k schemathesis
+
 demo: install
 	$(BIN)/pregonero demo
 

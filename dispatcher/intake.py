@@ -89,6 +89,11 @@ class RequestHasher:
 def check_spec(spec: CampaignSpec, settings: Settings, links_allowed: bool) -> MessageInfo:
     """Refuse what the provider would refuse, before storing anything."""
     problems: list[dict[str, str]] = []
+    for name in ("name", "message", "callback_url"):
+        if "\x00" in (getattr(spec, name) or ""):
+            problems.append({"field": name, "detail": "remove the NUL (\\x00) character"})
+    if not spec.name.strip():
+        problems.append({"field": "name", "detail": "give the campaign a name"})
     info = inspect(spec.message)
     if info.problem is not None:
         problems.append({"field": "message", "detail": problem_text(info.problem, info.chars)})

@@ -79,14 +79,33 @@ def _read_csv(text: io.TextIOWrapper) -> Iterator[tuple[int, str]]:
             )
         column = 0
         yield line_no, header[0] if header else ""
+    if len(names) == 1:
+        yield from _single_column(text, line_no)
+        return
     offset = line_no
     reader = csv.reader(text, delimiter=delimiter)
     for row in reader:
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
-        if any(len(cell) > _MAX_FIELD for cell in row):
+        value = row[column] if column < len(row) else ""
+        if len(value) > _MAX_FIELD:
             raise BadUpload(
                 f"line {offset + reader.line_num} has a field over {_MAX_FIELD} characters; "
                 "is this the right file?"
             )
-        yield offset + reader.line_num, row[column] if column < len(row) else ""
+        yield offset + reader.line_num, value
+
+
+def _single_column(text: io.TextIOWrapper, line_no: int) -> Iterator[tuple[int, str]]:
+    """One number per line: no CSV machinery needed beyond optional quotes."""
+    for line_no, line in enumerate(text, start=line_no + 1):  # noqa: B020 - continues the count
+        value = line.strip()
+        if not value:
+            continue
+        if value[0] == '"':
+            value = value[1:-1].replace('""', '"') if value.endswith('"') else value
+        if len(value) > _MAX_FIELD:
+            raise BadUpload(
+                f"line {line_no} is over {_MAX_FIELD} characters; is this the right file?"
+            )
+        yield line_no, value

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
@@ -38,7 +39,7 @@ REASON_TEXT: dict[InvalidReason, str] = {
     InvalidReason.WRONG_LENGTH: "too short or too long for its country",
     InvalidReason.UNKNOWN_COUNTRY: "the country prefix does not exist",
     InvalidReason.INVALID_NUMBER: "no such number range in its country",
-    InvalidReason.NOT_MOBILE: "a fixed line, which cannot receive SMS",
+    InvalidReason.NOT_MOBILE: "not a mobile number (fixed line, toll-free, ...): it cannot get SMS",
     InvalidReason.NOT_12_DIGITS_FOR_PROVIDER: (
         "the provider only takes numbers of 12 digits with the country prefix"
     ),
@@ -108,6 +109,9 @@ def normalise(raw: str, region: str = "CO") -> Normalised:
     if not _MIN_DIGITS <= significant <= _MAX_DIGITS:
         # Too short or too long to be a mobile number with its country prefix anywhere.
         return Normalised(raw, None, InvalidReason.WRONG_LENGTH)
+    rules = region_rules(region)
+    if rules is not None and (known := rules.classify(raw, cleaned)) is not None:
+        return known
     try:
         number, valid = _parse(cleaned, region)
     except NumberParseException as exc:
@@ -123,7 +127,7 @@ def normalise(raw: str, region: str = "CO") -> Normalised:
         if possible not in (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
             return Normalised(raw, None, InvalidReason.WRONG_LENGTH)
         return Normalised(raw, None, InvalidReason.INVALID_NUMBER)
-    if phonenumbers.number_type(number) == PhoneNumberType.FIXED_LINE:
+    if phonenumbers.number_type(number) not in SMS_TYPES:
         return Normalised(raw, None, InvalidReason.NOT_MOBILE)
     national = phonenumbers.national_significant_number(number)
     result = to_provider_digits(number.country_code or 0, national)
@@ -137,58 +141,176 @@ def is_provider_msisdn(value: str) -> bool:
     return len(value) == PROVIDER_DIGITS and value.isdigit()
 
 
-class FastNormaliser:
-    """``normalise`` for bulk intake.  The common spellings of the default region's
-    mobile numbers are checked against the same ``phonenumbers`` metadata pattern
-    without a full parse (about ten times faster); everything else goes the general
-    way.  Both give the same answer (a property test checks it)."""
+# The types that can receive SMS.  FIXED_LINE_OR_MOBILE is how many countries (the +1
+# plan among them) label every number.
+SMS_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
-    _SEPARATORS = str.maketrans("", "", " -().")
+# phonenumbers' own order for deciding a number's type (``_number_type_helper``).
+_TYPE_ORDER = (
+    ("premium_rate", PhoneNumberType.PREMIUM_RATE),
+    ("toll_free", PhoneNumberType.TOLL_FREE),
+    ("shared_cost", PhoneNumberType.SHARED_COST),
+    ("voip", PhoneNumberType.VOIP),
+    ("personal_number", PhoneNumberType.PERSONAL_NUMBER),
+    ("pager", PhoneNumberType.PAGER),
+    ("uan", PhoneNumberType.UAN),
+    ("voicemail", PhoneNumberType.VOICEMAIL),
+)
+
+_Desc = tuple[re.Pattern[str], frozenset[int]]
+
+
+def _desc(desc: phonenumbers.PhoneNumberDesc | None) -> _Desc | None:
+    if desc is None or desc.national_number_pattern is None:
+        return None
+    return re.compile(desc.national_number_pattern), frozenset(desc.possible_length or ())
+
+
+def _matches(desc: _Desc | None, national: str) -> bool:
+    if desc is None:
+        return False
+    pattern, lengths = desc
+    return (not lengths or len(national) in lengths) and pattern.fullmatch(national) is not None
+
+
+class RegionRules:
+    """The default region's numbering plan, applied without a full ``phonenumbers`` parse.
+
+    It decides only the spellings whose meaning is unambiguous — the national number
+    alone (``3102111111``), or after the country code (``573102111111``, ``+57...``,
+    ``0057...``), with a national number of the region's mobile length that does not
+    start with the national prefix — and types them exactly as ``phonenumbers`` does
+    (same patterns, same order).  Plain digits one too many or too few for the region
+    can never make 12 provider digits: they are ``wrong_length``.  Anything else is
+    left to the general path.
+    """
+
+    def __init__(self, metadata: phonenumbers.PhoneMetadata, length: int):
+        self.cc = str(metadata.country_code)
+        self.length = length
+        self.general = _desc(metadata.general_desc)
+        self.fixed = _desc(metadata.fixed_line)
+        self.mobile = _desc(metadata.mobile)
+        self.earlier = [d for name, _t in _TYPE_ORDER if (d := _desc(getattr(metadata, name)))]
+        general = metadata.general_desc
+        general_lengths = set(general.possible_length or ()) if general else set()
+        self._short_lengths = {n for n in range(_MIN_DIGITS, length) if n not in general_lengths}
+
+        # national_of() only returns numbers of the mobile length: precompile the patterns
+        # that apply to that length (one alternation for the types phonenumbers tries
+        # before mobile), so the hot path is three regex calls.
+        def applies(desc: _Desc | None) -> re.Pattern[str] | None:
+            return desc[0] if desc and (not desc[1] or length in desc[1]) else None
+
+        earlier = [p.pattern for d in self.earlier if (p := applies(d)) is not None]
+        self._general = applies(self.general)
+        self._earlier = re.compile("|".join(f"(?:{e})" for e in earlier)) if earlier else None
+        self._mobile = applies(self.mobile)
+        self._fixed = applies(self.fixed)
+        # sms_capable() is True exactly when this matches: one regex call for the hot path.
+        self.capable_re: re.Pattern[str] | None = None
+        if self._general is not None and self._mobile is not None:
+            no_earlier = f"(?!(?:{self._earlier.pattern})\\Z)" if self._earlier else ""
+            self.capable_re = re.compile(
+                f"(?=(?:{self._general.pattern})\\Z){no_earlier}(?:{self._mobile.pattern})"
+            )
+
+    def national_of(self, cleaned: str) -> str | None:
+        cc, length = self.cc, self.length
+        if cleaned.startswith("+"):
+            body = cleaned[1:]
+        elif cleaned.startswith("00"):
+            body = cleaned[2:]
+        elif len(cleaned) == length:
+            # A national number that begins like the country code might be read either way.
+            return None if cleaned.startswith((cc, "0")) else cleaned
+        else:
+            body = cleaned
+        if len(body) != len(cc) + length or not body.startswith(cc) or body[len(cc)] == "0":
+            return None
+        return body[len(cc) :]
+
+    def sms_capable(self, national: str) -> bool | None:
+        """For a national number of the mobile length (what ``national_of`` returns):
+        True: mobile.  False: a valid number of another type.  None: not valid."""
+        if self._general is None or not self._general.fullmatch(national):
+            return None
+        if self._earlier is not None and self._earlier.fullmatch(national):
+            return False
+        if self._mobile is not None and self._mobile.fullmatch(national):
+            return True
+        return False if self._fixed is not None and self._fixed.fullmatch(national) else None
+
+    def _wrong_length(self, cleaned: str) -> bool:
+        if not cleaned.isdigit() or cleaned[0] == "0":
+            return False
+        size = len(cleaned)
+        if size in self._short_lengths:
+            return True  # phonenumbers: not a possible length for the region
+        # One digit too many: nationally impossible, and read as international it is
+        # 11 digits, which only +1 numbers turn into the provider's 12.
+        return size == self.length + 1 and cleaned[0] != "1" and not cleaned.startswith(self.cc)
+
+    def classify(self, raw: str, cleaned: str) -> Normalised | None:
+        national = self.national_of(cleaned)
+        if national is None:
+            if self._wrong_length(cleaned):
+                return Normalised(raw, None, InvalidReason.WRONG_LENGTH)
+            return None
+        capable = self.sms_capable(national)
+        if capable:
+            return Normalised(raw, self.cc + national)
+        reason = InvalidReason.INVALID_NUMBER if capable is None else InvalidReason.NOT_MOBILE
+        return Normalised(raw, None, reason)
+
+
+@lru_cache(maxsize=32)
+def region_rules(region: str) -> RegionRules | None:
+    """Rules for regions where they are exact: one region for the country code, and every
+    mobile number has the national length that makes 12 digits for the provider."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.mobile is None or metadata.country_code is None:
+        return None
+    length = PROVIDER_DIGITS - len(str(metadata.country_code))
+    if phonenumbers.region_codes_for_country_code(metadata.country_code) != (region,):
+        return None
+    if tuple(metadata.mobile.possible_length or ()) != (length,):
+        return None
+    if not (metadata.national_prefix_for_parsing or "0").startswith("0"):
+        return None  # a national prefix that may begin with 1-9 makes plain digits ambiguous
+    return RegionRules(metadata, length)
+
+
+_SEPARATORS = str.maketrans("", "", " -().")
+
+
+class FastNormaliser:
+    """``normalise`` for bulk intake: plain digits go straight to the region rules
+    (no regex for noise, no parse); everything else takes the general path."""
 
     def __init__(self, region: str = "CO"):
         self.region = region
-        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-        mobile = metadata.mobile if metadata else None
-        pattern = mobile.national_number_pattern if mobile else None
-        self._mobile = re.compile(f"(?:{pattern})") if pattern else None
-        self._cc = str(metadata.country_code) if metadata else ""
-        cc_ok = metadata is not None and to_provider_digits(metadata.country_code or 0, "0" * 10)
-        lengths = set(mobile.possible_length or ()) if mobile else set()
-        # The shortcut only applies where every mobile number has the provider's length.
-        self._enabled = bool(
-            self._mobile and cc_ok and lengths == {PROVIDER_DIGITS - len(self._cc)}
-        )
+        self.rules = region_rules(region)
 
     def quick(self, raw: str) -> str | None:
         """The provider's 12 digits for a plain mobile number of the region, else None
         (which means "ask ``normalise``", not "invalid")."""
-        if not self._enabled:
+        rules = self.rules
+        if rules is None or rules.capable_re is None:
             return None
-        text = raw.strip()
+        text = raw if raw.isdigit() else raw.strip()
         if not (text.isascii() and text.isdigit()):
+            # "+57 310 211 1111", "(310) 211-1111": drop the usual separators.
             plus = text.startswith("+")
-            text = (text[1:] if plus else text).translate(self._SEPARATORS)
+            text = text[1:].translate(_SEPARATORS) if plus else text.translate(_SEPARATORS)
             if not (text.isascii() and text.isdigit()):
                 return None
             if plus:
-                return self._international(text)
-        mobile = self._mobile
-        assert mobile is not None
-        if len(text) == PROVIDER_DIGITS - len(self._cc) and mobile.fullmatch(text):
-            return self._cc + text
-        return self._international(text)
-
-    def _international(self, digits: str) -> str | None:
-        cc = self._cc
-        mobile = self._mobile
-        assert mobile is not None
-        if (
-            len(digits) == PROVIDER_DIGITS
-            and digits.startswith(cc)
-            and mobile.fullmatch(digits, len(cc))
-        ):
-            return digits
-        return None
+                text = "+" + text
+        national = rules.national_of(text)
+        if national is None or rules.capable_re.fullmatch(national) is None:
+            return None
+        return rules.cc + national
 
     def __call__(self, raw: str) -> Normalised:
         quick = self.quick(raw)

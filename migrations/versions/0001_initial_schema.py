@@ -136,7 +136,6 @@ def upgrade() -> None:
     sa.Column('provider_ref', sa.String(length=32), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.CheckConstraint("status IN ('pending', 'accepted', 'rejected', 'invalid', 'suppressed', 'uncertain', 'cancelled', 'failed')", name=op.f('ck_recipient_status')),
-    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], name=op.f('fk_recipient_campaign_id_campaign'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('campaign_id', 'n', name=op.f('pk_recipient'))
     )
     op.create_table('inbound_message',

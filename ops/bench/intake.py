@@ -1,0 +1,181 @@
+"""Intake benchmark: 1,000,000 numbers (10% invalid, 5% duplicates) through the HTTP API.
+
+Prints the seconds from the first byte sent to the 201, recipients per second, the API
+process's peak RSS, and the ratio to a bare COPY of the same recipient rows into a table
+with the same columns and indexes, measured in the same run.
+
+    .venv/bin/python ops/bench/intake.py [--numbers 1000000]
+
+Targets on a 2-core machine: at most 15 s, at most 300 MB, at most 4x the bare COPY.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+from sqlalchemy.engine import make_url
+
+from dispatcher import devservices
+from dispatcher.apikeys import create_key
+from dispatcher.db.engine import make_engine
+from dispatcher.db.migrate import upgrade
+
+BIN = Path(sys.executable).parent / "pregonero"
+
+
+def make_csv(path: Path, total: int, seed: int = 1) -> None:
+    """Numbers as CRM exports have them: mostly plain, some with +57 and spaces; the
+    invalid tenth is varied (truncated, one digit too many, landlines, unassigned ranges,
+    text), nearly all distinct."""
+    rng = random.Random(seed)
+    n_invalid, n_dup = total // 10, total // 20
+    n_valid = total - n_invalid - n_dup
+    valid = [f"31{i:08d}" for i in range(n_valid)]  # 310-319: assigned mobile ranges
+    invalid_kinds = [
+        lambda: f"3{rng.randrange(10**7, 10**8)}",  # 9 digits: truncated
+        lambda: f"3{rng.randrange(10**9, 10**10)}",  # 11 digits: one too many
+        lambda: f"+57 601 {rng.randrange(10**6, 10**7)}",  # Bogotá landline
+        lambda: f"39{rng.randrange(10**7, 10**8)}",  # unassigned mobile range
+        lambda: rng.choice(["N/A", "sin numero", "-", "0", "pendiente"]),
+        lambda: f"{rng.randrange(10**6, 10**7)}",  # 7 digits: an old local number
+    ]
+    rows = valid + [rng.choice(valid) for _ in range(n_dup)]
+    rows += [rng.choice(invalid_kinds)() for _ in range(n_invalid)]
+    rng.shuffle(rows)
+    with path.open("w") as f:
+        f.write("msisdn\n")
+        for row in rows:
+            spaced = row.isdigit() and len(row) == 10 and rng.random() < 0.3
+            f.write(f"+57 {row[:3]} {row[3:6]} {row[6:]}\n" if spaced else f"{row}\n")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def wait_up(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("the API process exited")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit("the API did not start")
+
+
+def stream(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        while block := f.read(1 << 16):
+            yield block
+
+
+def bare_copy(conninfo: str, campaign_id: int) -> tuple[float, float, int]:
+    """COPY the campaign's rows again into (a) a table like recipient, indexes included,
+    and (b) one without indexes; return both times and the row count."""
+    with psycopg.connect(conninfo) as conn:
+        buf = io.BytesIO()
+        cols = "campaign_id, n, line, chunk_seq, msisdn, status, reason"
+        with conn.cursor().copy(
+            f"COPY (SELECT {cols} FROM recipient WHERE campaign_id = {campaign_id}) TO STDOUT"  # noqa: S608
+        ) as cp:
+            for block in cp:
+                buf.write(block)
+        data = buf.getvalue()
+        rows = data.count(b"\n")
+        times = []
+        for ddl in (
+            "CREATE TABLE bare_same (LIKE recipient INCLUDING ALL)",
+            "CREATE TABLE bare_plain (LIKE recipient INCLUDING DEFAULTS)",
+        ):
+            conn.execute(ddl)
+            conn.commit()
+            table = ddl.split()[2]
+            started = time.perf_counter()
+            with conn.cursor().copy(f"COPY {table} ({cols}) FROM STDIN") as cp:
+                for i in range(0, len(data), 1 << 20):
+                    cp.write(data[i : i + (1 << 20)])
+            conn.commit()
+            times.append(time.perf_counter() - started)
+        return times[0], times[1], rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--numbers", type=int, default=1_000_000)
+    parser.add_argument("--port", type=int, default=18765)
+    args = parser.parse_args()
+
+    server_url, origin = devservices.postgres_server_url()
+    db = f"pregonero_bench_{os.getpid()}"
+    url = devservices.create_database(server_url, db)
+    upgrade(url)
+    engine = make_engine(url, pool_size=1)
+    key = create_key(engine, "bench")
+    engine.dispose()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "numbers.csv"
+        make_csv(path, args.numbers)
+        size_mb = path.stat().st_size / 1e6
+        env = {**os.environ, "PREGONERO_DATABASE_URL": url}
+        proc = subprocess.Popen(
+            [str(BIN), "api", "--port", str(args.port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{args.port}"
+        try:
+            wait_up(base, proc)
+            started = time.perf_counter()
+            response = httpx.post(
+                base + "/v1/campaigns",
+                params={"name": "bench", "message": "Hola, esta es una prueba de carga"},
+                content=stream(path),
+                headers={"Authorization": f"Bearer {key}", "Content-Type": "text/csv"},
+                timeout=300,
+            )
+            seconds = time.perf_counter() - started
+            rss = peak_rss_mb(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(20)
+    if response.status_code != 201:
+        raise SystemExit(f"intake failed: {response.status_code} {response.text[:500]}")
+    body = response.json()
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    same_s, plain_s, rows = bare_copy(conninfo, body["id"])
+    devservices.drop_database(server_url, db)
+
+    print(f"postgres: {origin}; upload {size_mb:.1f} MB, {args.numbers:,} lines")
+    print(f"counts: {body['counts']}, chunks {body['chunks']}")
+    print(f"intake seconds: {seconds:.2f}")
+    print(f"intake recipients/s: {args.numbers / seconds:,.0f}")
+    print(f"API peak RSS MB: {rss:.0f}")
+    print(f"bare COPY of the same {rows:,} rows, same indexes: {same_s:.2f} s")
+    print(f"bare COPY of the same rows, no indexes: {plain_s:.2f} s")
+    print(f"ratio to bare COPY (same indexes): {seconds / same_s:.2f}x")
+    print(f"ratio to bare COPY (no indexes): {seconds / plain_s:.2f}x")
+    ok = seconds <= 15 and rss <= 300 and seconds / same_s <= 4
+    print(f"targets (<=15 s, <=300 MB, <=4x): {'met' if ok else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
