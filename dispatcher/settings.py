@@ -18,7 +18,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispatcher.domain.message import Method
-from dispatcher.domain.window import SendWindow, parse_hours
+from dispatcher.domain.window import SendWindow, ley_2300_window, parse_hours
 from dispatcher.errors import ConfigError
 
 ENV_PREFIX = "PREGONERO_"
@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     opt_out_words: str = "salir,exit,remove,stop,baja,cancelar"
     reply_attribution_days: int = Field(3, ge=0)
     max_upload_bytes: int = Field(256 * 1024 * 1024, ge=1024)
+    feed_depth: int = Field(3, ge=1, le=100)
+    sweep_after_s: float = Field(60.0, gt=0)
+    clock_offset_s: float = 0.0
 
     @field_validator("chunk_size")
     @classmethod
@@ -144,6 +147,16 @@ class Settings(BaseSettings):
     def window(self) -> SendWindow:
         return SendWindow.daily(self.send_window, self.timezone)
 
+    def window_for(self, purpose: str) -> SendWindow:
+        """The provider's hours, and for commercial or collection messages also the
+        hours of Ley 2300 de 2023."""
+        return _window(self.send_window, self.timezone, purpose in ("commercial", "collection"))
+
+    @property
+    def request_lease_s(self) -> float:
+        """Longest a request can take; a chunk 'sending' for longer lost its worker."""
+        return self.provider_connect_timeout_s + 2 * self.provider_read_timeout_s + 30
+
     @property
     def opt_out_word_list(self) -> tuple[str, ...]:
         return tuple(w.strip().lower() for w in self.opt_out_words.split(",") if w.strip())
@@ -151,6 +164,12 @@ class Settings(BaseSettings):
     @property
     def provider_method_list(self) -> tuple[Method, ...]:
         return tuple(Method(m) for m in self.provider_methods.split(","))
+
+
+@lru_cache(maxsize=16)
+def _window(hours: str, tz: str, ley_2300: bool) -> SendWindow:
+    window = SendWindow.daily(hours, tz)
+    return window.intersect(ley_2300_window(tz)) if ley_2300 else window
 
 
 def redact_url(url: str) -> str:

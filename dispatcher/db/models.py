@@ -8,13 +8,14 @@ pass without asking the database for ids.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
@@ -161,6 +162,9 @@ class Campaign(Base):
     updated_at: Mapped[datetime] = _now()
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The feeder's round-robin: the campaign fed longest ago goes first.
+    last_fed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    callback_done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Chunk(Base):
@@ -247,3 +251,15 @@ class InboundMessage(Base):
     campaign_id: Mapped[int | None] = mapped_column(BigInteger)
     recipient_n: Mapped[int | None] = mapped_column(Integer)
     opt_out: Mapped[bool] = mapped_column(Boolean, server_default=sql("false"))
+
+
+class DailyContact(Base):
+    """Ley 2300: a number reached by a tenant's commercial or collection campaign on a
+    (Bogota) day.  Written before the block is sent, so two workers cannot both send."""
+
+    __tablename__ = "daily_contact"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    msisdn: Mapped[str] = mapped_column(String(12), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(BigInteger)

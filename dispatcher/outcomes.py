@@ -1,0 +1,443 @@
+"""Writing what happened: set-based updates, one transaction per chunk (DESIGN §5.2d, §5.4).
+
+Every function takes an open connection inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from dispatcher.campaigns import cancel_open_work
+from dispatcher.domain.codes import PAUSE_REASON, Action, Code, Outcome, action_of, describe, known
+from dispatcher.domain.window import SendWindow
+from dispatcher.provider.answer import BlockAnswer
+from dispatcher.settings import Settings
+
+log = logging.getLogger(__name__)
+OPEN = "('ready', 'queued', 'sending', 'deferred')"
+CLOCK_DISAGREE_BACKOFF = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class JobView:
+    chunk_id: int
+    campaign_id: int
+    seq: int
+    tenant_id: int
+    account: str
+    purpose: str
+    numbers: list[tuple[int, str]]
+
+
+def _reason(code: int | None) -> str | None:
+    if code is None:
+        return None
+    found = known(code)
+    return found.name.lower() if found is not None else f"code_{code}"
+
+
+_STATUS = {
+    Outcome.ACCEPTED: "accepted",
+    Outcome.REJECTED: "rejected",
+    Outcome.INVALID: "invalid",
+    Outcome.SUPPRESSED: "suppressed",
+    Outcome.UNCERTAIN: "uncertain",
+    Outcome.UNKNOWN: "uncertain",
+}
+
+
+def set_outcomes(
+    conn: Connection,
+    campaign_id: int,
+    rows: list[tuple[int, str, str | None, int | None, str | None]],
+) -> None:
+    """(n, status, reason, code, provider_ref) for many recipients in one statement."""
+    if not rows:
+        return
+    ns, statuses, reasons, codes, refs = (list(col) for col in zip(*rows, strict=True))
+    conn.execute(
+        text(
+            "UPDATE recipient r SET status = v.status, reason = v.reason, code = v.code, "
+            "provider_ref = v.ref, updated_at = now() "
+            "FROM unnest(CAST(:ns AS int[]), CAST(:st AS text[]), CAST(:rs AS text[]), "
+            "CAST(:cs AS bigint[]), CAST(:refs AS text[])) AS v(n, status, reason, code, ref) "
+            "WHERE r.campaign_id = :c AND r.n = v.n"
+        ),
+        {"c": campaign_id, "ns": ns, "st": statuses, "rs": reasons, "cs": codes, "refs": refs},
+    )
+
+
+def _close_chunk(
+    conn: Connection,
+    chunk_id: int,
+    status: str,
+    raw: str | None,
+    http: int | None,
+    error: str | None = None,
+) -> None:
+    conn.execute(
+        text(
+            "UPDATE chunk SET status = :status, raw_answer = :raw, http_status = :http, "
+            "error = :error, finished_at = now() WHERE id = :id"
+        ),
+        {"id": chunk_id, "status": status, "raw": raw, "http": http, "error": error},
+    )
+
+
+def move_to_new_chunk(
+    conn: Connection,
+    campaign_id: int,
+    ns: list[int],
+    status: str,
+    not_before: datetime | None,
+    reason: str | None = None,
+) -> int:
+    """Put these recipients into a chunk of their own (balance ran out, split, Ley 2300)."""
+    conn.execute(text("SELECT 1 FROM campaign WHERE id = :c FOR UPDATE"), {"c": campaign_id})
+    seq = conn.execute(
+        text("SELECT coalesce(max(seq), -1) + 1 FROM chunk WHERE campaign_id = :c"),
+        {"c": campaign_id},
+    ).scalar_one()
+    conn.execute(
+        text(
+            "INSERT INTO chunk (campaign_id, seq, size, n_lo, n_hi, status, not_before, "
+            "waiting_reason) VALUES (:c, :seq, :size, :lo, :hi, :status, :nb, :reason)"
+        ),
+        {
+            "c": campaign_id,
+            "seq": seq,
+            "size": len(ns),
+            "lo": min(ns),
+            "hi": max(ns),
+            "status": status,
+            "nb": not_before,
+            "reason": reason,
+        },
+    )
+    conn.execute(
+        text(
+            "UPDATE recipient SET chunk_seq = :seq, updated_at = now() "
+            "WHERE campaign_id = :c AND n = ANY(CAST(:ns AS int[]))"
+        ),
+        {"c": campaign_id, "seq": seq, "ns": ns},
+    )
+    return int(seq)
+
+
+def pause_account(conn: Connection, account: str, reason: str) -> None:
+    conn.execute(
+        text(
+            "UPDATE provider_account SET paused = true, pause_reason = :r, paused_at = now(), "
+            "updated_at = now() WHERE name = :a AND NOT paused"
+        ),
+        {"a": account, "r": reason},
+    )
+    conn.execute(
+        text(
+            "UPDATE campaign SET waiting_reason = :r, updated_at = now() "
+            "WHERE account = :a AND status IN ('scheduled', 'running')"
+        ),
+        {"a": account, "r": reason},
+    )
+
+
+def back_to_ready(
+    conn: Connection, chunk_id: int, status: str = "queued", error: str | None = None
+) -> None:
+    conn.execute(
+        text(
+            "UPDATE chunk SET status = 'ready', published_at = NULL, error = coalesce(:e, error) "
+            "WHERE id = :id AND status = :status"
+        ),
+        {"id": chunk_id, "status": status, "e": error},
+    )
+
+
+def defer_closed_window(
+    conn: Connection,
+    campaign_id: int,
+    window: SendWindow,
+    now: datetime,
+    chunk_status: str = "queued",
+) -> datetime | None:
+    """Outside the window: the campaign's waiting chunks sleep until it opens (beat
+    releases them); nothing waits in the broker with an ETA."""
+    opens = window.next_open(now)
+    conn.execute(
+        text(
+            "UPDATE chunk SET status = 'deferred', not_before = :nb, waiting_reason = 'window', "
+            "published_at = NULL WHERE campaign_id = :c AND status IN ('ready', :s)"
+        ),
+        {"c": campaign_id, "nb": opens, "s": chunk_status},
+    )
+    conn.execute(
+        text(
+            "UPDATE campaign SET waiting_reason = 'window', next_send_at = :nb, updated_at = now() "
+            "WHERE id = :c"
+        ),
+        {"c": campaign_id, "nb": opens},
+    )
+    return opens
+
+
+def keep_one_a_day(conn: Connection, row: dict[str, Any], window: SendWindow, now: datetime) -> int:
+    """Ley 2300: at most one commercial or collection message per number per day across
+    the tenant's campaigns.  Reserve today's contact for this chunk's numbers; numbers
+    another campaign already reached today move to a chunk for the next permitted day."""
+    day = now.astimezone(window.tz).date()
+    params = {
+        "t": row["tenant_id"],
+        "c": row["campaign_id"],
+        "seq": row["seq"],
+        "lo": row["n_lo"],
+        "hi": row["n_hi"],
+        "day": day,
+    }
+    pending = (
+        "r.campaign_id = :c AND r.n BETWEEN :lo AND :hi AND r.chunk_seq = :seq "
+        "AND r.status = 'pending'"
+    )
+    conn.execute(
+        text(
+            "INSERT INTO daily_contact (tenant_id, msisdn, day, campaign_id) "
+            f"SELECT :t, r.msisdn, :day, :c FROM recipient r WHERE {pending} "
+            "ON CONFLICT DO NOTHING"
+        ),
+        params,
+    )
+    taken = (
+        conn.execute(
+            text(
+                f"SELECT r.n FROM recipient r JOIN daily_contact d ON d.tenant_id = :t "
+                f"AND d.msisdn = r.msisdn AND d.day = :day AND d.campaign_id <> :c WHERE {pending}"
+            ),
+            params,
+        )
+        .scalars()
+        .all()
+    )
+    if taken:
+        tomorrow = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=window.tz)
+        opens = window.next_open(tomorrow)
+        move_to_new_chunk(conn, row["campaign_id"], list(taken), "deferred", opens, "daily_limit")
+        conn.execute(
+            text("UPDATE chunk SET size = size - :k WHERE id = :id"),
+            {"k": len(taken), "id": row["id"]},
+        )
+        log.info(
+            "campaign %s: %d numbers already reached today move to %s",
+            row["campaign_id"],
+            len(taken),
+            opens,
+        )
+    return len(taken)
+
+
+def retry_later(conn: Connection, job: JobView, error: str, now: datetime) -> float:
+    """The request never left: safe to send again after a pause."""
+    attempts = conn.execute(
+        text("SELECT attempts FROM chunk WHERE id = :id"), {"id": job.chunk_id}
+    ).scalar_one()
+    delay_s = float(min(5 * 2 ** max(int(attempts) - 1, 0), 300))
+    conn.execute(
+        text(
+            "UPDATE chunk SET status = 'deferred', not_before = :nb, error = :e, "
+            "waiting_reason = NULL, published_at = NULL WHERE id = :id AND status = 'sending'"
+        ),
+        {"id": job.chunk_id, "nb": now + timedelta(seconds=delay_s), "e": error[:2000]},
+    )
+    return delay_s
+
+
+def mark_uncertain(
+    conn: Connection,
+    job: JobView,
+    error: str,
+    raw: str | None,
+    http: int | None,
+    code: int | None = None,
+) -> None:
+    """We cannot know whether these went out: never re-sent on our own."""
+    _close_chunk(conn, job.chunk_id, "uncertain", raw, http, error[:2000])
+    reason = _reason(code) if code is not None else "maybe_sent"
+    set_outcomes(
+        conn, job.campaign_id, [(n, "uncertain", reason, code, None) for n, _m in job.numbers]
+    )
+
+
+def fail_campaign(conn: Connection, job: JobView, code: int, raw: str) -> None:
+    _close_chunk(conn, job.chunk_id, "failed", raw, 200, describe(code))
+    reason = _reason(code)
+    set_outcomes(
+        conn, job.campaign_id, [(n, "failed", reason, code, None) for n, _m in job.numbers]
+    )
+    cancel_open_work(conn, job.campaign_id, "campaign_failed")
+    conn.execute(
+        text(
+            "UPDATE campaign SET status = 'failed', failure_reason = :why, waiting_reason = NULL, "
+            "finished_at = now(), updated_at = now() WHERE id = :c"
+        ),
+        {"c": job.campaign_id, "why": f"provider answered {code}: {describe(code)}"},
+    )
+
+
+def split(conn: Connection, job: JobView) -> None:
+    """-7: too many numbers for one request; send them in two halves."""
+    half = job.numbers[len(job.numbers) // 2 :]
+    move_to_new_chunk(conn, job.campaign_id, [n for n, _m in half], "ready", None)
+    conn.execute(
+        text(
+            "UPDATE chunk SET status = 'ready', size = size - :k, published_at = NULL, "
+            "n_hi = :hi WHERE id = :id"
+        ),
+        {"id": job.chunk_id, "k": len(half), "hi": job.numbers[len(job.numbers) // 2 - 1][0]},
+    )
+
+
+def defer_minus_2(
+    conn: Connection, settings: Settings, job: JobView, now: datetime
+) -> dict[str, Any]:
+    """-2: the provider says we are outside the authorised hours."""
+    window = settings.window_for(job.purpose)
+    if not window.is_open(now):
+        conn.execute(
+            text("UPDATE chunk SET status = 'queued' WHERE id = :id"), {"id": job.chunk_id}
+        )
+        defer_closed_window(conn, job.campaign_id, window, now)
+        return {"deferred": "window"}
+    log.error(
+        "provider says outside authorised hours (-2) but our window %s is open at %s: the "
+        "clocks disagree; chunk %s waits %s",
+        settings.send_window,
+        now.isoformat(),
+        job.chunk_id,
+        CLOCK_DISAGREE_BACKOFF,
+    )
+    conn.execute(
+        text(
+            "UPDATE chunk SET status = 'deferred', not_before = :nb, waiting_reason = 'window', "
+            "published_at = NULL WHERE id = :id"
+        ),
+        {"id": job.chunk_id, "nb": now + CLOCK_DISAGREE_BACKOFF},
+    )
+    conn.execute(
+        text("UPDATE campaign SET waiting_reason = 'window', next_send_at = :nb WHERE id = :c"),
+        {"c": job.campaign_id, "nb": now + CLOCK_DISAGREE_BACKOFF},
+    )
+    return {"deferred": "provider clock disagrees"}
+
+
+def whole_request(
+    conn: Connection, settings: Settings, job: JobView, answer: BlockAnswer, now: datetime
+) -> dict[str, Any]:
+    code = answer.request_code
+    assert code is not None
+    action = action_of(code)
+    # A per-number code alone for a block of many (one number's own code was already
+    # turned into its outcome by the parser), or a code we do not know: never guess.
+    if action is Action.PAUSE_ACCOUNT:
+        reason = PAUSE_REASON[Code(code)]
+        pause_account(conn, job.account, reason)
+        back_to_ready(conn, job.chunk_id, status="sending", error=describe(code))
+        conn.execute(
+            text("UPDATE chunk SET raw_answer = :raw WHERE id = :id"),
+            {"raw": answer.raw, "id": job.chunk_id},
+        )
+        log.warning("provider answered %s: account %s paused (%s)", code, job.account, reason)
+        return {"paused": reason}
+    if action is Action.DEFER:
+        return defer_minus_2(conn, settings, job, now)
+    if action is Action.FAIL_CAMPAIGN:
+        fail_campaign(conn, job, code, answer.raw)
+        log.error(
+            "campaign %s failed: provider answered %s (%s)", job.campaign_id, code, describe(code)
+        )
+        return {"failed": describe(code)}
+    if action is Action.SPLIT and len(job.numbers) > 1:
+        split(conn, job)
+        return {"split": 2}
+    mark_uncertain(conn, job, f"unknown whole-request code {code}", answer.raw, 200, code)
+    return {"uncertain": len(job.numbers)}
+
+
+def per_number(
+    conn: Connection, job: JobView, answer: BlockAnswer, single_code: int | None = None
+) -> dict[str, Any]:
+    from dispatcher.provider.answer import NumberResult, parse_send_answer  # noqa: F401
+
+    results = answer.results
+    if single_code is not None:
+        results = parse_send_answer(str(single_code), [job.numbers[0][1]]).results
+    n_of = {m: n for n, m in job.numbers}
+    rows: list[tuple[int, str, str | None, int | None, str | None]] = []
+    no_balance: list[int] = []
+    blocked: list[str] = []
+    counts: dict[str, int] = {}
+    for result in results:
+        n = n_of[result.msisdn]
+        counts[result.outcome.value] = counts.get(result.outcome.value, 0) + 1
+        if result.outcome is Outcome.NO_BALANCE:
+            no_balance.append(n)
+            continue
+        if result.outcome is Outcome.SUPPRESSED:
+            blocked.append(result.msisdn)
+        status = _STATUS[result.outcome]
+        reason = (
+            None
+            if result.outcome is Outcome.ACCEPTED
+            else ("not_in_answer" if result.code is None else _reason(result.code))
+        )
+        rows.append((n, status, reason, result.code, result.provider_ref))
+    set_outcomes(conn, job.campaign_id, rows)
+    if blocked:
+        conn.execute(
+            text(
+                "INSERT INTO suppression (msisdn, reason, source) SELECT m, 'provider_block_list', "
+                "'provider' FROM unnest(CAST(:ms AS text[])) m ON CONFLICT DO NOTHING"
+            ),
+            {"ms": blocked},
+        )
+    if no_balance:
+        # The rest of the block went out; these wait, in a chunk of their own, for balance.
+        move_to_new_chunk(conn, job.campaign_id, no_balance, "ready", None, "balance")
+        pause_account(conn, job.account, "balance")
+        conn.execute(
+            text("UPDATE chunk SET size = size - :k WHERE id = :id"),
+            {"k": len(no_balance), "id": job.chunk_id},
+        )
+    return counts
+
+
+def record(
+    conn: Connection, settings: Settings, job: JobView, answer: BlockAnswer, now: datetime
+) -> dict[str, Any]:
+    """Every recipient's outcome and the chunk's end state, with the raw answer."""
+    if answer.whole_request_error:
+        return whole_request(conn, settings, job, answer, now)
+    counts = per_number(conn, job, answer)
+    if answer.unexpected:
+        log.warning(
+            "chunk %s: the answer names numbers we did not send: %s",
+            job.chunk_id,
+            answer.unexpected[:5],
+        )
+    _close_chunk(conn, job.chunk_id, "done", answer.raw, 200)
+    return counts
+
+
+def finish_campaign(conn: Connection, campaign_id: int) -> bool:
+    """``completed`` once no chunk is left to send."""
+    done = conn.execute(
+        text(
+            "UPDATE campaign SET status = 'completed', waiting_reason = NULL, next_send_at = NULL, "
+            "finished_at = now(), updated_at = now() WHERE id = :c AND status = 'running' "
+            f"AND NOT EXISTS (SELECT 1 FROM chunk WHERE campaign_id = :c AND status IN {OPEN})"
+        ),
+        {"c": campaign_id},
+    ).rowcount
+    return bool(done)

@@ -1,0 +1,57 @@
+"""The ports the core needs from the outside, so the core never imports Celery or Redis:
+a limiter (workers/limiter.py: Redis, or its in-memory twin), a clock, a publisher."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Protocol
+
+Clock = Callable[[], datetime]
+Publish = Callable[[int], None]  # send_chunk(chunk_id) into the broker
+
+
+def system_clock(offset_s: float = 0.0) -> Clock:
+    def now() -> datetime:
+        return datetime.fromtimestamp(time.time() + offset_s, UTC)
+
+    return now
+
+
+class Limiter(Protocol):
+    """One request start per interval per account, and at most N requests in flight."""
+
+    def reserve(self, account: str, spacing_s: float) -> float:
+        """Reserve the next start slot; return the seconds to wait for it."""
+
+    def acquire(self, account: str, token: str, max_in_flight: int, lease_s: float) -> float:
+        """Take an in-flight place: 0.0 when taken, else seconds to wait before retrying."""
+
+    def release(self, account: str, token: str) -> None:
+        """Give the in-flight place back (a lease frees it anyway if we die)."""
+
+
+@contextmanager
+def slot(
+    limiter: Limiter,
+    account: str,
+    token: str,
+    *,
+    spacing_s: float,
+    max_in_flight: int,
+    lease_s: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[None]:
+    """Hold an in-flight place and wait for our start slot; the body must start the
+    request at once (one indexed UPDATE at most in between)."""
+    while (retry_s := limiter.acquire(account, token, max_in_flight, lease_s)) > 0:
+        sleep(retry_s)
+    try:
+        wait_s = limiter.reserve(account, spacing_s)
+        if wait_s > 0:
+            sleep(wait_s)
+        yield
+    finally:
+        limiter.release(account, token)

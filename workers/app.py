@@ -1,0 +1,61 @@
+"""The Celery app: config, queues, beat schedule.  Engines, pools and clients are made
+per worker process after fork (``runtime()``), never at import time."""
+
+from __future__ import annotations
+
+from celery import Celery
+from celery.signals import worker_process_init
+from kombu import Queue
+
+from dispatcher.settings import get_settings
+
+SEND_QUEUE = "pregonero.send"
+BEAT_QUEUE = "pregonero.beat"
+
+settings = get_settings()
+app = Celery("pregonero", include=["workers.tasks", "workers.control"])
+
+# The longest a send task can run: slot wait plus the longest request, plus margin.
+TASK_TIME_LIMIT_S = int(settings.request_lease_s + 60 + 10 * settings.block_interval_s)
+
+app.conf.update(
+    broker_url=settings.effective_broker_url,
+    broker_connection_retry_on_startup=True,
+    # Redis redelivers an unacknowledged message after the visibility timeout: keep it
+    # longer than any task so a slow task is not run twice (a duplicate would only be a
+    # no-op claim anyway); lost messages come back sooner through the sweeper.
+    broker_transport_options={"visibility_timeout": 4 * TASK_TIME_LIMIT_S},
+    task_ignore_result=True,
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_time_limit=TASK_TIME_LIMIT_S,
+    task_soft_time_limit=TASK_TIME_LIMIT_S - 15,
+    task_serializer="json",
+    accept_content=["json"],
+    task_default_queue=BEAT_QUEUE,
+    task_routes={"pregonero.send_chunk": {"queue": SEND_QUEUE}},
+    # A worker consumes both unless told otherwise (-Q pregonero.send for send-only ones).
+    task_queues=(Queue(SEND_QUEUE), Queue(BEAT_QUEUE)),
+    worker_send_task_events=True,
+    task_send_sent_event=True,
+    worker_hijack_root_logger=False,
+    timezone="UTC",
+    beat_schedule={
+        "feed": {"task": "pregonero.feed", "schedule": 1.0},
+        "release-due": {"task": "pregonero.release_due", "schedule": 5.0},
+        "sweep": {"task": "pregonero.sweep", "schedule": 15.0},
+        "reap": {"task": "pregonero.reap", "schedule": 15.0},
+        "finish": {"task": "pregonero.finish", "schedule": 10.0},
+        "expire": {"task": "pregonero.expire", "schedule": 30.0},
+        "poll-balance": {"task": "pregonero.poll_balance", "schedule": settings.balance_poll_s},
+        "probe-maintenance": {"task": "pregonero.probe_maintenance", "schedule": 30.0},
+    },
+)
+
+
+@worker_process_init.connect
+def _init_process(**_: object) -> None:
+    from workers.runtime import runtime
+
+    runtime()

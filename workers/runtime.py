@@ -1,0 +1,60 @@
+"""Per-process resources: engine, provider clients, limiter, dispatcher.  Made on first
+use in each process (after fork), so nothing is shared across a fork."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from dispatcher.accounts import sync_accounts
+from dispatcher.db.engine import make_engine
+from dispatcher.dispatch import Dispatcher
+from dispatcher.ports import Clock, system_clock
+from dispatcher.provider.client import ProviderClient, client_from_settings
+from dispatcher.settings import Settings, get_settings
+from workers.limiter import RedisLimiter
+
+
+@dataclass
+class Runtime:
+    pid: int
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    limiter: RedisLimiter
+    client_for: Callable[[str], ProviderClient]
+    dispatcher: Dispatcher
+
+
+_current: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    global _current
+    if _current is None or _current.pid != os.getpid():
+        _current = _build()
+    return _current
+
+
+def _build() -> Runtime:
+    settings = get_settings()
+    engine = make_engine(settings.database_url, pool_size=2)
+    with engine.begin() as conn:
+        sync_accounts(conn, settings)
+    clock = system_clock(settings.clock_offset_s)
+    limiter = RedisLimiter.from_url(settings.redis_url)
+    clients: dict[str, ProviderClient] = {}
+
+    def client_for(account: str) -> ProviderClient:
+        # One account today (the PROVIDER_* settings); more would each get a client here.
+        if account not in clients:
+            clients[account] = client_from_settings(settings)
+        return clients[account]
+
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    dispatcher = Dispatcher(engine, settings, client_for, limiter, clock, worker)
+    return Runtime(os.getpid(), settings, engine, clock, limiter, client_for, dispatcher)
