@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -89,17 +88,18 @@ def poll_balance(
     return out
 
 
-def probe_maintenance(engine: Engine, settings: Settings, now: datetime) -> int:
-    """After MAINTENANCE_PROBE_S, let the next block try: a -6 pauses again."""
+def probe_maintenance(engine: Engine, settings: Settings) -> int:
+    """After MAINTENANCE_PROBE_S, let the next block try: a -6 pauses again.  (The pause
+    time is the database's, like ``paused_at``.)"""
     with engine.begin() as conn:
         names = (
             conn.execute(
                 text(
                     "SELECT name FROM provider_account WHERE paused "
                     "AND pause_reason = 'maintenance' "
-                    "AND paused_at <= :now - make_interval(secs => :s)"
+                    "AND paused_at <= now() - make_interval(secs => :s)"
                 ),
-                {"now": now, "s": settings.maintenance_probe_s},
+                {"s": settings.maintenance_probe_s},
             )
             .scalars()
             .all()

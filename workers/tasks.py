@@ -71,4 +71,4 @@ def poll_balance() -> dict[str, Any]:
 @app.task(name="pregonero.probe_maintenance")
 def probe_maintenance() -> dict[str, Any]:
     rt = runtime()
-    return {"resumed": balance.probe_maintenance(rt.engine, rt.settings, rt.clock())}
+    return {"resumed": balance.probe_maintenance(rt.engine, rt.settings)}
