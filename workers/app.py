@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import Celery
 from celery.signals import worker_process_init
-from kombu import Queue
+from kombu import Queue  # type: ignore[attr-defined]
 
 from dispatcher.settings import get_settings
 
