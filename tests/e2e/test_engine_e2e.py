@@ -1,0 +1,151 @@
+"""The dispatch engine end to end: real Postgres, Redis, Celery worker processes and beat,
+the simulator on loopback.  Short intervals; nothing depends on the hour."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from itertools import pairwise
+
+import pytest
+
+from tests.e2e.stack import Stack, wait_until
+
+pytestmark = pytest.mark.e2e
+INTERVAL = 0.2
+SPACING_FLOOR = INTERVAL  # the slot margin comes on top: starts never come closer
+
+
+@pytest.fixture
+def stack(pg_server_url: str) -> Iterator[Stack]:
+    s = Stack(pg_server_url, block_interval_s=INTERVAL)
+    yield s
+    s.stop()
+
+
+def mobiles(start: int, count: int) -> list[str]:
+    return [f"57310{i:07d}" for i in range(start, start + count)]
+
+
+def assert_spacing(stack: Stack) -> None:
+    starts = stack.request_starts()
+    gaps = [b - a for a, b in pairwise(starts)]
+    assert min(gaps) >= SPACING_FLOOR, f"closest request starts {min(gaps):.3f} s apart"
+
+
+def assert_never_twice(stack: Stack) -> None:
+    assert stack.sim.sim.duplicates() == {}
+
+
+def test_20000_numbers_across_two_worker_processes(stack: Stack) -> None:
+    stack.start_worker("w1")
+    stack.start_worker("w2")
+    stack.start_beat()
+    cid = stack.submit(mobiles(1, 20_000))
+    stack.wait_completed(cid, timeout_s=120)
+    assert stack.statuses(cid) == {"accepted": 20_000}
+    assert_never_twice(stack)
+    assert_spacing(stack)
+    sent = {m: refs[0] for m, refs in stack.sim.sim.accepted.items()}
+    stored = dict(
+        stack.q("SELECT msisdn, provider_ref FROM recipient WHERE campaign_id = :c", c=cid)
+    )
+    assert stored == {m: str(ref) for m, ref in sent.items()}
+    by_worker = stack.q(
+        "SELECT count(DISTINCT split_part(claimed_by, ':', 2)) FROM chunk WHERE campaign_id = :c",
+        c=cid,
+    )
+    assert by_worker[0][0] == 2  # both worker processes sent blocks
+
+
+def test_balance_runs_out_then_comes_back(stack: Stack) -> None:
+    stack.sim.sim.configure({"balance": 5_500})
+    stack.start_worker("w1")
+    stack.start_beat()
+    cid = stack.submit(mobiles(100_000, 10_000))
+    wait_until(
+        lambda: bool(
+            stack.q("SELECT 1 FROM provider_account WHERE paused AND pause_reason = 'balance'")
+        ),
+        60,
+        "the balance pause",
+    )
+    time.sleep(2)
+    requests_while_paused = len(stack.sim.sim.records)
+    time.sleep(2)
+    assert len(stack.sim.sim.records) == requests_while_paused  # paused: nothing goes out
+    assert stack.statuses(cid) == {"accepted": 5_500, "pending": 4_500}
+    stack.sim.sim.configure({"balance": 100_000})  # beat polls the balance and resumes
+    stack.wait_completed(cid, timeout_s=90)
+    assert stack.statuses(cid) == {"accepted": 10_000}
+    assert_never_twice(stack)
+    assert_spacing(stack)
+
+
+def test_faults_leave_chunks_uncertain_and_never_resent(stack: Stack) -> None:
+    stack.sim.sim.add_faults(
+        [{"kind": "http_500"}, {"kind": "slow", "delay_s": 2.5}, {"kind": "drop"}]
+    )
+    stack.start_worker("w1")
+    stack.start_beat()
+    cid = stack.submit(mobiles(200_000, 8_000))
+    stack.wait_completed(cid, timeout_s=90)
+    time.sleep(6)  # more than a sweep and a reap cycle: still nothing sent again
+    assert stack.statuses(cid) == {"accepted": 5_000, "uncertain": 3_000}
+    chunks = dict(
+        stack.q("SELECT status, count(*) FROM chunk WHERE campaign_id = :c GROUP BY 1", c=cid)
+    )
+    assert chunks == {"done": 5, "uncertain": 3}
+    assert len(stack.sim.sim.records) == 8
+    assert_never_twice(stack)
+
+
+def test_kill_9_workers_mid_campaign(stack: Stack) -> None:
+    stack.sim.sim.configure({"latency_s": 0.3})  # blocks are in flight when the kill comes
+    stack.start_worker("w0")
+    stack.start_worker("w1")
+    stack.start_beat()
+    cid = stack.submit(mobiles(300_000, 30_000))
+    kills = 0
+    for round_ in range(3):
+        target = 5 * (round_ + 1)
+        wait_until(lambda t=target: len(stack.sim.sim.records) >= t, 60, "blocks to go out")
+        stack.kill_worker(next(iter(stack.workers)))  # the oldest one alive
+        kills += 1
+        time.sleep(0.5)
+        stack.start_worker(f"w{round_ + 2}")
+    stack.wait_completed(cid, timeout_s=180)
+    assert_never_twice(stack)
+    statuses = stack.statuses(cid)
+    assert set(statuses) <= {"accepted", "uncertain"}
+    uncertain_chunks = stack.q(
+        "SELECT count(*) FROM chunk WHERE campaign_id = :c AND status = 'uncertain'", c=cid
+    )[0][0]
+    assert uncertain_chunks <= kills * stack.settings.max_in_flight
+    assert statuses.get("uncertain", 0) == 1000 * uncertain_chunks
+    accepted = set(stack.sim.sim.accepted)
+    stored = {
+        m
+        for (m,) in stack.q(
+            "SELECT msisdn FROM recipient WHERE campaign_id = :c AND status = 'accepted'", c=cid
+        )
+    }
+    assert stored <= accepted  # never a guessed "accepted"
+    assert_spacing(stack)
+
+
+def test_redis_restart_mid_campaign(stack: Stack) -> None:
+    stack.start_worker("w1")
+    stack.start_worker("w2")
+    stack.start_beat()
+    cid = stack.submit(mobiles(400_000, 25_000))
+    wait_until(lambda: len(stack.sim.sim.records) >= 6, 60, "blocks to go out")
+    stack.redis.stop()  # broker and limiter state gone, like a restart of a Redis that keeps nothing
+    time.sleep(1)
+    stack.redis.start()
+    stack.wait_completed(cid, timeout_s=180)
+    assert_never_twice(stack)
+    assert_spacing(stack)
+    statuses = stack.statuses(cid)
+    assert set(statuses) <= {"accepted", "uncertain"}
+    assert statuses.get("uncertain", 0) <= 2 * 1000  # at most the blocks in flight at the restart
