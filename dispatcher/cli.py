@@ -305,6 +305,33 @@ def api(
     )
 
 
+@app.command()
+@friendly
+def demo(
+    numbers: Annotated[int, typer.Option(help="How many numbers to send.")] = 5000,
+    interval: Annotated[
+        float, typer.Option(help="Seconds between blocks (the provider's is 2).")
+    ] = 1.0,
+    keep: Annotated[bool, typer.Option(help="Keep everything running afterwards.")] = False,
+) -> None:
+    """Run the whole system on this machine and send a campaign through it."""
+    from dispatcher.demo import run
+
+    run(numbers, interval, keep)
+
+
+def _register_campaign_commands() -> None:
+    from dispatcher import cli_campaign
+
+    for command in cli_campaign.app.registered_commands:
+        assert command.callback is not None
+        command.callback = friendly(command.callback)
+    app.add_typer(cli_campaign.app, name="campaign")
+
+
+_register_campaign_commands()
+
+
 def main() -> None:
     try:
         app()

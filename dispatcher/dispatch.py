@@ -155,6 +155,13 @@ class Dispatcher:
             [(int(n), str(m)) for n, m in numbers],
         )
 
+    def _still_queued(self, chunk_id: int) -> bool:
+        with self.engine.connect() as conn:
+            status = conn.execute(
+                text("SELECT status FROM chunk WHERE id = :id"), {"id": chunk_id}
+            ).scalar()
+        return status == "queued"
+
     # -- the claim ------------------------------------------------------------------------
     def _claim(self, job: Job, now: datetime) -> bool:
         window_open = self.settings.window_for(job.purpose).is_open(now)

@@ -51,24 +51,44 @@ _STATUS = {
 }
 
 
+def _csv(values: list[Any]) -> str:
+    """A list as one text parameter (``string_to_array`` splits it back): dumping five
+    short strings is far cheaper than five Python lists of a thousand items each."""
+    return ",".join("" if v is None else str(v) for v in values)
+
+
 def set_outcomes(
     conn: Connection,
     campaign_id: int,
     rows: list[tuple[int, str, str | None, int | None, str | None]],
 ) -> None:
-    """(n, status, reason, code, provider_ref) for many recipients in one statement."""
+    """(n, status, reason, code, provider_ref) for many recipients in one statement.
+
+    Values are identifiers and digits, so they never contain a comma."""
     if not rows:
         return
     ns, statuses, reasons, codes, refs = (list(col) for col in zip(*rows, strict=True))
     conn.execute(
         text(
-            "UPDATE recipient r SET status = v.status, reason = v.reason, code = v.code, "
-            "provider_ref = v.ref, updated_at = now() "
-            "FROM unnest(CAST(:ns AS int[]), CAST(:st AS text[]), CAST(:rs AS text[]), "
-            "CAST(:cs AS bigint[]), CAST(:refs AS text[])) AS v(n, status, reason, code, ref) "
-            "WHERE r.campaign_id = :c AND r.n = v.n"
+            "UPDATE recipient r SET status = v.status, reason = NULLIF(v.reason, ''), "
+            "code = CAST(NULLIF(v.code, '') AS bigint), provider_ref = NULLIF(v.ref, ''), "
+            "updated_at = now() "
+            "FROM unnest(CAST(string_to_array(:ns, ',') AS int[]), string_to_array(:st, ','), "
+            "string_to_array(:rs, ','), string_to_array(:cs, ','), string_to_array(:refs, ',')) "
+            "AS v(n, status, reason, code, ref) "
+            # The range keeps the plan on the primary key whatever the campaign's size.
+            "WHERE r.campaign_id = :c AND r.n BETWEEN :lo AND :hi AND r.n = v.n"
         ),
-        {"c": campaign_id, "ns": ns, "st": statuses, "rs": reasons, "cs": codes, "refs": refs},
+        {
+            "c": campaign_id,
+            "lo": min(ns),
+            "hi": max(ns),
+            "ns": _csv(ns),
+            "st": _csv(statuses),
+            "rs": _csv(reasons),
+            "cs": _csv(codes),
+            "refs": _csv(refs),
+        },
     )
 
 

@@ -43,15 +43,23 @@ def slot(
     max_in_flight: int,
     lease_s: float,
     sleep: Callable[[float], None] = time.sleep,
-) -> Iterator[None]:
+    still_wanted: Callable[[], bool] = lambda: True,
+) -> Iterator[bool]:
     """Hold an in-flight place and wait for our start slot; the body must start the
-    request at once (one indexed UPDATE at most in between)."""
+    request at once (one indexed UPDATE at most in between).
+
+    ``still_wanted`` is asked once the in-flight place is ours and before a start slot
+    is taken: a duplicate message whose chunk went out meanwhile then costs no slot.
+    The body receives False in that case and must not send."""
     while (retry_s := limiter.acquire(account, token, max_in_flight, lease_s)) > 0:
         sleep(retry_s)
     try:
+        if not still_wanted():
+            yield False
+            return
         wait_s = limiter.reserve(account, spacing_s)
         if wait_s > 0:
             sleep(wait_s)
-        yield
+        yield True
     finally:
         limiter.release(account, token)

@@ -131,6 +131,17 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _sweep_after(self) -> Settings:
+        queue_wait_s = self.feed_depth * (self.block_interval_s + self.slot_margin_s)
+        if self.sweep_after_s < 2 * queue_wait_s:
+            raise ValueError(
+                f"PREGONERO_SWEEP_AFTER_S={self.sweep_after_s:g} must be at least "
+                f"{2 * queue_wait_s:g} (twice FEED_DEPTH x BLOCK_INTERVAL_S): a chunk waits that "
+                "long in the broker normally, and re-publishing it sooner wastes send slots"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _broker(self) -> Settings:
         if self.broker_url is not None and not self.broker_url.startswith(
             ("redis://", "rediss://", "amqp://", "amqps://", "pyamqp://")

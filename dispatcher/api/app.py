@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,10 +10,13 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 
-from dispatcher.api import campaigns, health, problems
+from dispatcher.accounts import sync_accounts
+from dispatcher.api import account, campaigns, health, problems
 from dispatcher.api.schemas import CampaignIn
 from dispatcher.db.engine import make_engine
 from dispatcher.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """
 Submit SMS campaigns and read what happened to every recipient.
@@ -28,6 +32,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.settings = settings or get_settings()
         own_engine = engine is None
         app.state.engine = engine or make_engine(app.state.settings.database_url, pool_size=10)
+        try:
+            with app.state.engine.begin() as conn:
+                sync_accounts(conn, app.state.settings)
+        except Exception as exc:
+            log.warning(
+                "could not record the provider accounts (%s); is the database migrated?", exc
+            )
         yield
         if own_engine:
             app.state.engine.dispose()
@@ -40,6 +51,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     problems.install(app)
     app.include_router(campaigns.router)
+    app.include_router(account.router)
     app.include_router(health.router)
 
     def openapi() -> dict[str, object]:

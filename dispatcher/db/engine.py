@@ -16,7 +16,9 @@ def make_engine(url: str, pool_size: int = 5, **kwargs: object) -> Engine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"application_name": "pregonero"},
+        # No server-side prepared statements: their generic plans ignore the values of
+        # range and array parameters, and the bulk statements here depend on them.
+        connect_args={"application_name": "pregonero", "prepare_threshold": None},
         **kwargs,
     )
 

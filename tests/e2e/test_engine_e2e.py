@@ -9,7 +9,7 @@ from itertools import pairwise
 
 import pytest
 
-from tests.e2e.stack import Stack, wait_until
+from dispatcher.devstack import Stack, wait_until
 
 pytestmark = pytest.mark.e2e
 INTERVAL = 0.2
@@ -149,3 +149,82 @@ def test_redis_restart_mid_campaign(stack: Stack) -> None:
     statuses = stack.statuses(cid)
     assert set(statuses) <= {"accepted", "uncertain"}
     assert statuses.get("uncertain", 0) <= 2 * 1000  # at most the blocks in flight at the restart
+
+
+def test_operator_commands_pause_resume_and_requeue(stack: Stack) -> None:
+    import subprocess
+
+    from dispatcher.devstack import BIN
+
+    def sms(*args: str) -> str:
+        result = subprocess.run(
+            [str(BIN / "celery"), "-A", "workers", "sms", *args],
+            env=stack.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    stack.start_worker("w1")
+    stack.start_beat()
+    wait_until(lambda: "1 workers told" in sms("pause"), 30, "the worker to answer remote control")
+    cid = stack.submit(mobiles(500_000, 3_000))
+    time.sleep(3)
+    assert stack.sim.sim.records == []  # paused: nothing goes out
+    assert '"pause_reason": "operator"' in sms("status")
+    assert "resumed" in sms("resume")
+    stack.wait_completed(cid, timeout_s=60)
+    assert stack.statuses(cid) == {"accepted": 3_000}
+    with stack.engine.begin() as conn:  # pretend a block was uncertain and the operator checked it
+        from sqlalchemy import text
+
+        conn.execute(
+            text("UPDATE chunk SET status = 'uncertain' WHERE campaign_id = :c AND seq = 0"),
+            {"c": cid},
+        )
+        conn.execute(
+            text(
+                "UPDATE recipient SET status = 'uncertain' WHERE campaign_id = :c AND chunk_seq = 0"
+            ),
+            {"c": cid},
+        )
+    stack.sim.sim.reset()
+    assert "1000 uncertain numbers" in sms("requeue-uncertain", str(cid))
+    stack.wait_completed(cid, timeout_s=60)
+    assert len(stack.sim.sim.accepted) == 1_000
+
+
+@pytest.mark.skipif(
+    not __import__("dispatcher.devservices", fromlist=["port_open"]).port_open("127.0.0.1", 5672),
+    reason="needs RabbitMQ on 127.0.0.1:5672 (CI has it)",
+)
+def test_rabbitmq_as_the_broker(pg_server_url: str) -> None:
+    s = Stack(
+        pg_server_url,
+        block_interval_s=INTERVAL,
+        extra_env={"PREGONERO_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//"},
+    )
+    try:
+        import subprocess
+
+        from dispatcher.devstack import BIN
+
+        # The shared RabbitMQ keeps queues between runs: start from empty ones.
+        subprocess.run(
+            [str(BIN / "celery"), "-A", "workers", "purge", "-f"],
+            env=s.env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        s.start_worker("w1")
+        s.start_beat()
+        cid = s.submit(mobiles(600_000, 4_000))
+        s.wait_completed(cid, timeout_s=90)
+        assert s.statuses(cid) == {"accepted": 4_000}
+        assert_never_twice(s)
+        assert_spacing(s)
+    finally:
+        s.stop()

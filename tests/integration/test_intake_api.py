@@ -455,3 +455,16 @@ def test_health(api: TestClient) -> None:
     schema = api.get("/openapi.json").json()
     assert "/v1/campaigns" in schema["paths"]
     assert "CampaignIn" in schema["components"]["schemas"]
+
+
+def test_account_endpoints(api: TestClient, new_key: KeyFactory) -> None:
+    _, auth = new_key()
+    account = api.get("/v1/account", headers=auth).json()
+    assert account["name"] == "default" and account["window"]["hours"] == "08:00-21:00"
+    assert account["window"]["timezone"] == "America/Bogota"
+    assert isinstance(account["window"]["open_now"], bool)
+    paused = api.post("/v1/account/pause", headers=auth).json()
+    assert paused["paused"] and paused["pause_reason"] == "operator"
+    resumed = api.post("/v1/account/resume", headers=auth).json()
+    assert not resumed["paused"]
+    assert api.get("/v1/account").status_code == 401

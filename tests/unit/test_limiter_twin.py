@@ -64,3 +64,19 @@ def test_slot_waits_and_releases(twin: MemoryLimiter, clock: FakeClock) -> None:
     gaps = [b - a for a, b in pairwise(starts)]
     assert all(g >= 2.05 - 1e-9 for g in gaps)
     assert twin.acquire("acct", "other", 1, 60) == 0  # every place was given back
+
+
+def test_a_chunk_sent_meanwhile_costs_no_slot(twin: MemoryLimiter, clock: FakeClock) -> None:
+    with slot(
+        twin,
+        "acct",
+        "dup",
+        spacing_s=2.0,
+        max_in_flight=1,
+        lease_s=60,
+        sleep=clock.advance,
+        still_wanted=lambda: False,
+    ) as wanted:
+        assert wanted is False
+    # No slot was reserved: the next request is only the cold-start interval away.
+    assert twin.reserve("acct", 2.0) == 2.0

@@ -1,5 +1,7 @@
-"""A whole Pregonero on loopback for end-to-end tests: a fresh database, a Redis, the
-simulator, Celery worker processes and beat — started and killed like real ones."""
+"""A whole Pregonero on one machine, for the demo, the end-to-end tests and the benchmarks:
+a fresh database, a Redis of its own, the simulator, Celery worker processes and beat —
+started (and, in tests, killed) like real ones.  It spawns ``celery`` as a program; the
+core still never imports Celery."""
 
 from __future__ import annotations
 
@@ -101,6 +103,7 @@ class PrivateRedis:
 class Stack:
     pg_server_url: str
     block_interval_s: float = 0.2
+    sim_config: SimConfig = field(default_factory=lambda: SimConfig(enforce_window=False))
     extra_env: dict[str, str] = field(default_factory=dict)
     workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     beat: subprocess.Popen[bytes] | None = None
@@ -113,7 +116,7 @@ class Stack:
         self.engine: Engine = make_engine(self.db_url, pool_size=2)
         self.redis = PrivateRedis()
         self.redis.start()
-        self.sim = SimulatorServer(config=SimConfig(enforce_window=False)).start()
+        self.sim = SimulatorServer(config=self.sim_config).start()
         self.env = {
             **os.environ,
             "PREGONERO_DATABASE_URL": self.db_url,
@@ -142,7 +145,7 @@ class Stack:
             )
 
     # -- processes ------------------------------------------------------------------------
-    def start_worker(self, name: str, concurrency: int = 1) -> None:
+    def start_worker(self, name: str, concurrency: int = 1, loglevel: str = "INFO") -> None:
         log = (self.logs / f"{name}.log").open("ab")
         self.workers[name] = subprocess.Popen(
             [
@@ -155,7 +158,7 @@ class Stack:
                 "-n",
                 f"{name}@%h",
                 "--loglevel",
-                "INFO",
+                loglevel,
                 "--without-mingle",
                 "--without-gossip",
             ],
