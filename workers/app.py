@@ -48,6 +48,7 @@ app.conf.update(
         "reap": {"task": "pregonero.reap", "schedule": max(1.0, settings.request_lease_s / 4)},
         "finish": {"task": "pregonero.finish", "schedule": 10.0},
         "expire": {"task": "pregonero.expire", "schedule": 30.0},
+        "callbacks": {"task": "pregonero.callbacks", "schedule": 10.0},
         "poll-balance": {"task": "pregonero.poll_balance", "schedule": settings.balance_poll_s},
         "probe-maintenance": {"task": "pregonero.probe_maintenance", "schedule": 30.0},
     },

@@ -11,7 +11,7 @@ from celery.worker.control import control_command
 from sqlalchemy import text
 
 from dispatcher import balance, feeder
-from dispatcher.accounts import DEFAULT_ACCOUNT
+from dispatcher.accounts import DEFAULT_ACCOUNT, sync_accounts
 from dispatcher.db.engine import make_engine
 from dispatcher.settings import get_settings
 
@@ -79,6 +79,8 @@ def status() -> None:
 def pause(ctx: click.Context, account: str, reason: str) -> None:
     """Pause an account: no block starts after this; workers stop consuming sends."""
     engine = _engine()
+    with engine.begin() as conn:  # the account row may not exist yet if nothing ran
+        sync_accounts(conn, get_settings())
     balance.pause(engine, account, reason)
     engine.dispose()
     replies = ctx.obj.app.control.broadcast("sms_pause", arguments={"reason": reason}, reply=True)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from dispatcher import balance, feeder
+import httpx
+
+from dispatcher import balance, callbacks, feeder
 from workers.app import SEND_QUEUE, app
 from workers.runtime import runtime
 
@@ -72,3 +74,14 @@ def poll_balance() -> dict[str, Any]:
 def probe_maintenance() -> dict[str, Any]:
     rt = runtime()
     return {"resumed": balance.probe_maintenance(rt.engine, rt.settings)}
+
+
+_callback_http: httpx.Client | None = None
+
+
+@app.task(name="pregonero.callbacks")
+def deliver_callbacks() -> dict[str, Any]:
+    global _callback_http
+    if _callback_http is None:
+        _callback_http = httpx.Client(follow_redirects=False)
+    return {"delivered": callbacks.deliver_due(runtime().engine, _callback_http)}

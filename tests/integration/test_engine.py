@@ -360,3 +360,45 @@ def test_start_at_is_respected(h: EngineHarness) -> None:
     h.clock.now = bogota("2026-11-25 11:00:00")
     h.run()
     assert h.statuses(cid) == {"accepted": 5}
+
+
+def test_callback_when_the_campaign_ends(h: EngineHarness) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    import httpx
+
+    from dispatcher import callbacks
+
+    got: list[bytes] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            got.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        cid = h.submit(
+            mobiles(56_000, 3), callback_url=f"http://127.0.0.1:{server.server_address[1]}/done"
+        )
+        with httpx.Client() as client:
+            assert callbacks.deliver_due(h.engine, client) == 0  # not finished yet
+            h.run()
+            assert callbacks.deliver_due(h.engine, client) == 1
+            assert callbacks.deliver_due(h.engine, client) == 0  # once
+    finally:
+        server.shutdown()
+    import json
+
+    body = json.loads(got[0])
+    assert (
+        body["id"] == cid
+        and body["status"] == "completed"
+        and body["recipients"] == {"accepted": 3}
+    )
