@@ -25,7 +25,8 @@ console = Console()
 
 def _csv(count: int, seed: int = 7) -> bytes:
     rng = random.Random(seed)
-    rows = [f"+57 310 {i:03d} {rng.randrange(10_000):04d}" for i in range(count)]
+    numbers = [f"{n:07d}" for n in rng.sample(range(10_000_000), count)]
+    rows = [f"+57 310 {n[:3]} {n[3:]}" if i % 3 else f"310{n}" for i, n in enumerate(numbers)]
     rows += ["N/A", "12345", "+57 601 234 5678"]  # refused at intake, with reasons
     rows += rows[:5]  # duplicates collapse
     return ("celular\n" + "\n".join(rows) + "\n").encode()
@@ -66,7 +67,7 @@ def run(numbers: int, interval_s: float, keep: bool) -> None:
             f"blocks; {c['invalid']} invalid, {c['duplicate']} duplicate.  "
             f"Estimated {created['estimated_duration_s']:.0f} s at one block every {interval_s} s."
         )
-        for sample in created["invalid_sample"]:
+        for sample in created["invalid_sample"][:5]:
             console.print(f"  line {sample['line']}: {sample['value']!r} — {sample['detail']}")
         detail = _follow(base, auth, created["id"], c["sendable"])
         _report(stack, detail, interval_s)
