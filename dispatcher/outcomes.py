@@ -23,6 +23,13 @@ OPEN = "('ready', 'queued', 'sending', 'deferred')"
 CLOCK_DISAGREE_BACKOFF = timedelta(minutes=5)
 
 
+def in_chunk(alias: str = "") -> str:
+    """How a chunk's recipients are found: the primary-key range the chunk records, then
+    its seq (params ``c``, ``lo``, ``hi``, ``seq``)."""
+    a = f"{alias}." if alias else ""
+    return f"{a}campaign_id = :c AND {a}n BETWEEN :lo AND :hi AND {a}chunk_seq = :seq"
+
+
 @dataclass(frozen=True)
 class JobView:
     chunk_id: int
@@ -218,10 +225,7 @@ def keep_one_a_day(conn: Connection, row: dict[str, Any], window: SendWindow, no
         "hi": row["n_hi"],
         "day": day,
     }
-    pending = (
-        "r.campaign_id = :c AND r.n BETWEEN :lo AND :hi AND r.chunk_seq = :seq "
-        "AND r.status = 'pending'"
-    )
+    pending = f"{in_chunk('r')} AND r.status = 'pending'"
     conn.execute(
         text(
             "INSERT INTO daily_contact (tenant_id, msisdn, day, campaign_id) "
@@ -358,8 +362,6 @@ def whole_request(
     code = answer.request_code
     assert code is not None
     action = action_of(code)
-    # A per-number code alone for a block of many (one number's own code was already
-    # turned into its outcome by the parser), or a code we do not know: never guess.
     if action is Action.PAUSE_ACCOUNT:
         reason = PAUSE_REASON[Code(code)]
         pause_account(conn, job.account, reason)
@@ -381,18 +383,14 @@ def whole_request(
     if action is Action.SPLIT and len(job.numbers) > 1:
         split(conn, job)
         return {"split": 2}
-    mark_uncertain(conn, job, f"unknown whole-request code {code}", answer.raw, 200, code)
+    # A code we do not know, or a per-number code alone for a block of many (a one-number
+    # block's own code was already made its outcome by the parser): never guess.
+    mark_uncertain(conn, job, f"whole-request code {code}: {describe(code)}", answer.raw, 200, code)
     return {"uncertain": len(job.numbers)}
 
 
-def per_number(
-    conn: Connection, job: JobView, answer: BlockAnswer, single_code: int | None = None
-) -> dict[str, Any]:
-    from dispatcher.provider.answer import NumberResult, parse_send_answer  # noqa: F401
-
+def per_number(conn: Connection, job: JobView, answer: BlockAnswer) -> dict[str, Any]:
     results = answer.results
-    if single_code is not None:
-        results = parse_send_answer(str(single_code), [job.numbers[0][1]]).results
     n_of = {m: n for n, m in job.numbers}
     rows: list[tuple[int, str, str | None, int | None, str | None]] = []
     no_balance: list[int] = []

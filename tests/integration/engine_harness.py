@@ -12,14 +12,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, text
 
-from dispatcher import feeder, intake
+from dispatcher import feeder
 from dispatcher.apikeys import create_key
+from dispatcher.devstack import submit_numbers
 from dispatcher.dispatch import Dispatcher
-from dispatcher.domain.message import Method
 from dispatcher.provider.client import ProviderClient, ProviderConfig
 from dispatcher.provider.simserver import SimulatorServer
 from dispatcher.settings import Settings
-from dispatcher.sources import json_numbers
 from workers.limiter import MemoryLimiter
 
 BOGOTA = ZoneInfo("America/Bogota")
@@ -77,19 +76,7 @@ class EngineHarness:
             ).scalar_one()
 
     def submit(self, numbers: list[str], **spec: Any) -> int:
-        spec.setdefault("name", "test")
-        spec.setdefault("message", "hola")
-        if "method" in spec:
-            spec["method"] = Method(spec["method"])
-        result = intake.submit(
-            self.engine,
-            self.settings,
-            self.tenant_id,
-            intake.CampaignSpec(**spec),
-            json_numbers(numbers),
-            request_hash=uuid.uuid4().hex,
-        )
-        return result.campaign_id
+        return submit_numbers(self.engine, self.settings, self.tenant_id, numbers, **spec)
 
     def tick(self) -> list[dict[str, Any]]:
         """One beat: release what is due, feed, and send what was published."""

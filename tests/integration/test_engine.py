@@ -402,3 +402,29 @@ def test_callback_when_the_campaign_ends(h: EngineHarness) -> None:
         and body["status"] == "completed"
         and body["recipients"] == {"accepted": 3}
     )
+
+
+@pytest.mark.parametrize("answer", ["-42", "-8"])
+def test_unknown_or_ambiguous_whole_request_codes_are_uncertain(
+    h: EngineHarness, answer: str
+) -> None:
+    import httpx
+
+    from dispatcher.provider.client import ProviderClient, ProviderConfig
+
+    odd = ProviderClient(
+        ProviderConfig(
+            send_url="http://provider.test/sendsms",
+            balance_url="http://provider.test/q",
+            user="u",
+            token="t",
+        ),
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, text=answer)),
+    )
+    h.client = odd
+    cid = h.submit(mobiles(57_000, 3))
+    h.run()
+    rows = h.q("SELECT status, code FROM recipient WHERE campaign_id = :c", c=cid)
+    assert rows == [("uncertain", int(answer))] * 3  # kept raw, never guessed
+    chunk = h.q("SELECT status, raw_answer FROM chunk WHERE campaign_id = :c", c=cid)
+    assert chunk == [("uncertain", answer)]
