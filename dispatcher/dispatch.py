@@ -124,6 +124,7 @@ class Dispatcher:
             if not window.is_open(now):
                 outcomes.defer_closed_window(conn, row["campaign_id"], window, now)
                 return {"chunk": chunk_id, "deferred": "window closed"}
+            outcomes.drop_suppressed(conn, dict(row))
             if row["purpose"] in ("commercial", "collection"):
                 outcomes.keep_one_a_day(conn, dict(row), window, now)
             numbers = conn.execute(

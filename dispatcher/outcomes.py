@@ -212,6 +212,18 @@ def defer_closed_window(
     return opens
 
 
+def drop_suppressed(conn: Connection, row: dict[str, Any]) -> int:
+    """Numbers that opted out (or were blocked) after intake are not sent."""
+    return conn.execute(
+        text(
+            "UPDATE recipient r SET status = 'suppressed', reason = 'suppression_list', "
+            f"updated_at = now() FROM suppression s WHERE {in_chunk('r')} "
+            "AND r.status = 'pending' AND s.msisdn = r.msisdn"
+        ),
+        {"c": row["campaign_id"], "lo": row["n_lo"], "hi": row["n_hi"], "seq": row["seq"]},
+    ).rowcount
+
+
 def keep_one_a_day(conn: Connection, row: dict[str, Any], window: SendWindow, now: datetime) -> int:
     """Ley 2300: at most one commercial or collection message per number per day across
     the tenant's campaigns.  Reserve today's contact for this chunk's numbers; numbers

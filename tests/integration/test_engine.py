@@ -428,3 +428,18 @@ def test_unknown_or_ambiguous_whole_request_codes_are_uncertain(
     assert rows == [("uncertain", int(answer))] * 3  # kept raw, never guessed
     chunk = h.q("SELECT status, raw_answer FROM chunk WHERE campaign_id = :c", c=cid)
     assert chunk == [("uncertain", answer)]
+
+
+def test_a_number_that_opts_out_after_intake_is_not_sent(h: EngineHarness) -> None:
+    numbers = mobiles(58_000, 3)
+    cid = h.submit(numbers)
+    with h.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO suppression (msisdn, reason, source) VALUES (:m, 'opt_out', 'reply')"
+            ),
+            {"m": numbers[1]},
+        )
+    h.run()
+    assert h.statuses(cid) == {"accepted": 2, "suppressed": 1}
+    assert numbers[1] not in h.sim.sim.accepted
