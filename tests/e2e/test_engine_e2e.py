@@ -228,3 +228,56 @@ def test_rabbitmq_as_the_broker(pg_server_url: str) -> None:
         assert_spacing(s)
     finally:
         s.stop()
+
+
+def test_window_closed_then_open_with_an_injected_clock(pg_server_url: str) -> None:
+    """Workers whose clock says 03:00 in Bogota send nothing and defer to 08:00; the same
+    workers restarted with the clock at 08:00:30 send everything."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    bogota = ZoneInfo("America/Bogota")
+    real = datetime.now(bogota)
+    night = datetime.combine(
+        real.date() + timedelta(days=1), datetime.min.time(), bogota
+    ) + timedelta(hours=3)
+    offset = (night - real).total_seconds()
+    env = {"PREGONERO_SEND_WINDOW": "08:00-21:00", "PREGONERO_CLOCK_OFFSET_S": str(offset)}
+    s = Stack(pg_server_url, block_interval_s=INTERVAL, extra_env=env)
+    try:
+        s.start_worker("w1")
+        s.start_beat()
+        cid = s.submit(mobiles(700_000, 3_000))
+        wait_until(
+            lambda: (
+                s.q(
+                    "SELECT count(*) FROM chunk WHERE campaign_id = :c AND status = 'deferred'",
+                    c=cid,
+                )[0][0]
+                == 3
+            ),
+            30,
+            "deferral",
+        )
+        opens = datetime.combine(night.date(), datetime.min.time(), bogota) + timedelta(hours=8)
+        assert s.q("SELECT DISTINCT not_before FROM chunk WHERE campaign_id = :c", c=cid) == [
+            (opens,)
+        ]
+        assert s.q("SELECT waiting_reason, next_send_at FROM campaign WHERE id = :c", c=cid) == [
+            ("window", opens)
+        ]
+        assert s.sim.sim.records == []
+        for name in list(s.workers):
+            s.kill_worker(name)
+        assert s.beat is not None
+        s.beat.kill()
+        s.beat.wait(10)
+        later = (opens + timedelta(seconds=30) - datetime.now(bogota)).total_seconds()
+        s.env["PREGONERO_CLOCK_OFFSET_S"] = str(later)
+        s.start_worker("w2")
+        s.start_beat()
+        s.wait_completed(cid, timeout_s=60)
+        assert s.statuses(cid) == {"accepted": 3_000}
+        assert_never_twice(s)
+    finally:
+        s.stop()
