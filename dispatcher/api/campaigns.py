@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 from dispatcher import campaigns as service
 from dispatcher import intake
 from dispatcher.api.deps import EngineDep, SettingsDep, TenantDep
+from dispatcher.api.health import CAMPAIGNS_SUBMITTED, RECIPIENTS_SUBMITTED
 from dispatcher.api.problems import ApiProblem
 from dispatcher.api.schemas import (
     ActionResult,
@@ -345,6 +346,9 @@ async def create_campaign(
         if submission.handle is not None:
             submission.handle.close()
     counts = result.counts
+    CAMPAIGNS_SUBMITTED.inc()
+    for outcome in ("sendable", "invalid", "duplicate", "suppressed"):
+        RECIPIENTS_SUBMITTED.labels(outcome).inc(getattr(counts, outcome))
     row = {
         "id": result.campaign_id,
         "status": "scheduled",

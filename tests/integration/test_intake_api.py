@@ -448,10 +448,15 @@ def test_pause_resume_cancel(api: TestClient, new_key: KeyFactory, engine: Engin
     assert api.get("/v1/campaigns/999999999", headers=auth).status_code == 404
 
 
-def test_health(api: TestClient) -> None:
+def test_health(api: TestClient, new_key: KeyFactory) -> None:
+    _, auth = new_key()
+    assert api.post("/v1/campaigns", json=campaign(["3102111111"]), headers=auth).status_code == 201
     assert api.get("/healthz").json() == {"status": "ok"}
     assert api.get("/readyz").json() == {"status": "ready"}
-    assert api.get("/metrics").status_code == 200
+    metrics = api.get("/metrics")
+    assert metrics.status_code == 200
+    assert "pregonero_campaigns_submitted_total" in metrics.text
+    assert 'pregonero_recipients_submitted_total{outcome="sendable"}' in metrics.text
     schema = api.get("/openapi.json").json()
     assert "/v1/campaigns" in schema["paths"]
     assert "CampaignIn" in schema["components"]["schemas"]
