@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from dispatcher.chunks import pause_account
 from dispatcher.errors import ProviderAnswerError, ProviderError
-from dispatcher.outcomes import pause_account
 from dispatcher.provider.client import ProviderClient
 from dispatcher.settings import Settings
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from dispatcher import outcomes
+from dispatcher import chunks, outcomes
 from dispatcher.domain.message import Method
 from dispatcher.errors import MaybeSent, NeverSent, ProviderError, ProviderRefused
 from dispatcher.ports import Clock, Limiter, slot
@@ -105,7 +105,7 @@ class Dispatcher:
                 return self._failed(job, exc)
         with self.engine.begin() as conn:
             summary = outcomes.record(conn, self.settings, job_view(job), answer, self.clock())
-            outcomes.finish_campaign(conn, job.campaign_id)
+            chunks.finish_campaign(conn, job.campaign_id)
         return {"chunk": chunk_id, "campaign": job.campaign_id, **summary}
 
     # -- before the slot ----------------------------------------------------------------
@@ -118,18 +118,18 @@ class Dispatcher:
             if row["status"] != "queued":
                 return {"chunk": chunk_id, "skipped": f"chunk is {row['status']}"}
             if row["campaign_status"] != "running" or row["paused"]:
-                outcomes.back_to_ready(conn, chunk_id)
+                chunks.back_to_ready(conn, chunk_id)
                 return {"chunk": chunk_id, "skipped": "campaign or account paused"}
             window = self.settings.window_for(row["purpose"])
             if not window.is_open(now):
-                outcomes.defer_closed_window(conn, row["campaign_id"], window, now)
+                chunks.defer_closed_window(conn, row["campaign_id"], window, now)
                 return {"chunk": chunk_id, "deferred": "window closed"}
-            outcomes.drop_suppressed(conn, dict(row))
+            chunks.drop_suppressed(conn, dict(row))
             if row["purpose"] in ("commercial", "collection"):
-                outcomes.keep_one_a_day(conn, dict(row), window, now)
+                chunks.keep_one_a_day(conn, dict(row), window, now)
             numbers = conn.execute(
                 text(
-                    f"SELECT n, msisdn FROM recipient WHERE {outcomes.in_chunk()} "
+                    f"SELECT n, msisdn FROM recipient WHERE {chunks.in_chunk()} "
                     "AND status = 'pending' ORDER BY n"
                 ),
                 {"c": row["campaign_id"], "lo": row["n_lo"], "hi": row["n_hi"], "seq": row["seq"]},
@@ -142,7 +142,7 @@ class Dispatcher:
                     ),
                     {"id": chunk_id},
                 )
-                outcomes.finish_campaign(conn, row["campaign_id"])
+                chunks.finish_campaign(conn, row["campaign_id"])
                 return {"chunk": chunk_id, "skipped": "no pending numbers left"}
         return Job(
             chunk_id,
@@ -181,9 +181,9 @@ class Dispatcher:
                 return {"chunk": chunk_id, "skipped": "claimed elsewhere"}
             window = self.settings.window_for(row["purpose"])
             if not window.is_open(now):
-                outcomes.defer_closed_window(conn, row["campaign_id"], window, now)
+                chunks.defer_closed_window(conn, row["campaign_id"], window, now)
                 return {"chunk": chunk_id, "deferred": "window closed"}
-            outcomes.back_to_ready(conn, chunk_id)
+            chunks.back_to_ready(conn, chunk_id)
         return {"chunk": chunk_id, "skipped": "campaign or account not sending"}
 
     # -- a request that did not give an answer --------------------------------------------
@@ -195,13 +195,13 @@ class Dispatcher:
                 log.warning("chunk %s never left (%s); retry in %.0f s", job.chunk_id, exc, delay_s)
                 return {"chunk": job.chunk_id, "retry_in_s": delay_s}
             if isinstance(exc, ProviderRefused):
-                outcomes.pause_account(conn, job.account, "operator")
-                outcomes.back_to_ready(conn, job.chunk_id, status="sending", error=str(exc))
+                chunks.pause_account(conn, job.account, "operator")
+                chunks.back_to_ready(conn, job.chunk_id, status="sending", error=str(exc))
                 log.error("provider refused the request: %s; account %s paused", exc, job.account)
                 return {"chunk": job.chunk_id, "paused": "operator"}
             assert isinstance(exc, MaybeSent) or exc.maybe_sent
             outcomes.mark_uncertain(conn, view, str(exc), exc.raw, exc.http_status)
-            outcomes.finish_campaign(conn, job.campaign_id)
+            chunks.finish_campaign(conn, job.campaign_id)
         log.error("chunk %s is uncertain: %s", job.chunk_id, exc)
         return {"chunk": job.chunk_id, "uncertain": len(job.numbers)}
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, text
 
 from dispatcher.campaigns import cancel_open_work
-from dispatcher.outcomes import OPEN, defer_closed_window, finish_campaign, in_chunk
+from dispatcher.chunks import OPEN, defer_closed_window, finish_campaign, in_chunk
 from dispatcher.ports import Publish
 from dispatcher.settings import Settings
 

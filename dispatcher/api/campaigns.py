@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import tempfile
-from typing import IO, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from pydantic import ValidationError
 from sqlalchemy import Engine, text
-from starlette.datastructures import UploadFile
 
 from dispatcher import campaigns as service
 from dispatcher import intake
@@ -22,28 +18,22 @@ from dispatcher.api.schemas import (
     ActionResult,
     CampaignCreated,
     CampaignDetail,
-    CampaignFields,
-    CampaignIn,
     CampaignPage,
     Problem,
     RecipientPage,
 )
+from dispatcher.api.uploads import CSV_TYPES, from_csv, from_json, from_multipart
 from dispatcher.db.models import CAMPAIGN_STATUSES, RECIPIENT_STATUSES
 from dispatcher.domain.numbers import REASON_TEXT, InvalidReason
 from dispatcher.errors import Conflict
-from dispatcher.settings import Settings
-from dispatcher.sources import csv_numbers, json_numbers
 
 router = APIRouter(prefix="/v1", tags=["campaigns"])
 CampaignId = Annotated[int, Path(ge=1, le=2**62, description="The campaign's id")]
 
-CSV_TYPES = ("text/csv", "application/csv", "text/plain")
-FILE_FIELDS = ("recipients", "file", "csv")
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "content": {"application/problem+json": {}}}
     for code in (401, 404, 409, 413, 415, 422)
 }
-_SPOOL_IN_MEMORY = 1024 * 1024
 
 _REQUEST_BODY = {
     "required": True,
@@ -72,126 +62,6 @@ _REQUEST_BODY = {
         },
     },
 }
-
-
-def _too_large(limit: int) -> ApiProblem:
-    return ApiProblem(
-        413,
-        f"the body is over {limit:,} bytes (PREGONERO_MAX_UPLOAD_BYTES): split the campaign",
-        slug="too-large",
-    )
-
-
-def _check_length(request: Request, limit: int) -> None:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    _check_length(request, limit)
-    parts, size = [], 0
-    async for part in request.stream():
-        size += len(part)
-        if size > limit:
-            raise _too_large(limit)
-        parts.append(part)
-    return b"".join(parts)
-
-
-async def _spool(request: Request, limit: int) -> IO[bytes]:
-    """The body on disk past 1 MiB: a big upload is never held in memory."""
-    _check_length(request, limit)
-    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
-    size = 0
-    async for part in request.stream():
-        size += len(part)
-        if size > limit:
-            spool.close()
-            raise _too_large(limit)
-        spool.write(part)
-    spool.seek(0)
-    return spool
-
-
-def _hash_file(hasher: intake.RequestHasher, handle: IO[bytes]) -> str:
-    while block := handle.read(1 << 20):
-        hasher.update(block)
-    handle.seek(0)
-    return hasher.hexdigest()
-
-
-def _fields(data: dict[str, Any]) -> CampaignFields:
-    try:
-        return CampaignFields.model_validate(data)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
-
-
-def _invalid(exc: ValidationError) -> ApiProblem:
-    errors = [
-        {"field": ".".join(str(p) for p in e["loc"]) or "body", "detail": e["msg"]}
-        for e in exc.errors()
-    ]
-    detail = "; ".join(f"{e['field']}: {e['detail']}" for e in errors)
-    return ApiProblem(
-        422, f"the campaign has invalid fields: {detail}", "invalid-campaign", errors=errors
-    )
-
-
-class _Submission:
-    def __init__(
-        self, spec: intake.CampaignSpec, numbers: Any, digest: str, handle: IO[bytes] | None
-    ):
-        self.spec, self.numbers, self.digest, self.handle = spec, numbers, digest, handle
-
-
-async def _from_json(request: Request, settings: Settings) -> _Submission:
-    body = await _read_limited(request, settings.max_upload_bytes)
-    try:
-        data = json.loads(body)
-    except UnicodeDecodeError:
-        raise ApiProblem(
-            400, "the body is not UTF-8: send JSON encoded as UTF-8", "bad-json"
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise ApiProblem(
-            400,
-            f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-            "bad-json",
-        ) from None
-    try:
-        model = CampaignIn.model_validate(data)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
-    spec = model.to_spec()
-    hasher = intake.RequestHasher(spec, {"kind": "json"})
-    hasher.update(json.dumps(model.recipients).encode())
-    return _Submission(spec, json_numbers(model.recipients), hasher.hexdigest(), None)
-
-
-async def _from_csv(request: Request, settings: Settings) -> _Submission:
-    names = CampaignFields.model_fields
-    spec = _fields({k: v for k, v in request.query_params.items() if k in names}).to_spec()
-    handle = await _spool(request, settings.max_upload_bytes)
-    digest = _hash_file(intake.RequestHasher(spec, {"kind": "csv"}), handle)
-    return _Submission(spec, csv_numbers(handle), digest, handle)
-
-
-async def _from_multipart(request: Request, settings: Settings) -> _Submission:
-    _check_length(request, settings.max_upload_bytes)
-    form = await request.form(max_files=1, max_fields=20)
-    upload = next((form[f] for f in FILE_FIELDS if isinstance(form.get(f), UploadFile)), None)
-    if upload is None or not isinstance(upload, UploadFile):
-        raise ApiProblem(
-            422,
-            "the multipart body needs a file field named 'recipients' with the numbers",
-            "invalid-campaign",
-        )
-    fields = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("strict",)}
-    spec = _fields(fields).to_spec()
-    digest = _hash_file(intake.RequestHasher(spec, {"kind": "csv"}), upload.file)
-    return _Submission(spec, csv_numbers(upload.file), digest, upload.file)
 
 
 def _existing(engine: Engine, tenant: int, key: str) -> tuple[int, str] | None:
@@ -300,11 +170,11 @@ async def create_campaign(
 ) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "application/json":
-        submission = await _from_json(request, settings)
+        submission = await from_json(request, settings)
     elif ctype in CSV_TYPES:
-        submission = await _from_csv(request, settings)
+        submission = await from_csv(request, settings)
     elif ctype == "multipart/form-data":
-        submission = await _from_multipart(request, settings)
+        submission = await from_multipart(request, settings)
     else:
         raise ApiProblem(
             415,
