@@ -183,7 +183,12 @@ def keep_one_a_day(conn: Connection, row: dict[str, Any], window: SendWindow, no
 
 
 def finish_campaign(conn: Connection, campaign_id: int) -> bool:
-    """``completed`` once no chunk is left to send."""
+    """``completed`` once no chunk is left to send.
+
+    Whoever opens a chunk (a new one for numbers that must wait, a requeue) holds the
+    campaign row while doing it; locking the row first, then looking at the chunks in a
+    new statement, sees that chunk once it is committed."""
+    conn.execute(text("SELECT 1 FROM campaign WHERE id = :c FOR UPDATE"), {"c": campaign_id})
     done = conn.execute(
         text(
             "UPDATE campaign SET status = 'completed', waiting_reason = NULL, next_send_at = NULL, "

@@ -50,20 +50,24 @@ def _take_one(conn: Connection, campaign_id: int, now: datetime) -> int | None:
     ).scalar()
     if chunk_id is None:
         return None
+    # Guarded: a pause committed since the candidates were read must win (READ COMMITTED
+    # re-checks the condition on the newest row version).
+    running = conn.execute(
+        text(
+            "UPDATE campaign SET last_fed_at = clock_timestamp(), waiting_reason = NULL, "
+            "next_send_at = NULL, status = 'running', started_at = coalesce(started_at, now()), "
+            "updated_at = now() WHERE id = :c AND status IN ('scheduled', 'running')"
+        ),
+        {"c": campaign_id},
+    ).rowcount
+    if not running:
+        return None
     conn.execute(
         text(
             "UPDATE chunk SET status = 'queued', published_at = now(), waiting_reason = NULL "
             "WHERE id = :id"
         ),
         {"id": chunk_id},
-    )
-    conn.execute(
-        text(
-            "UPDATE campaign SET last_fed_at = clock_timestamp(), waiting_reason = NULL, "
-            "next_send_at = NULL, status = 'running', started_at = coalesce(started_at, now()), "
-            "updated_at = now() WHERE id = :c"
-        ),
-        {"c": campaign_id},
     )
     return int(chunk_id)
 

@@ -443,3 +443,35 @@ def test_a_number_that_opts_out_after_intake_is_not_sent(h: EngineHarness) -> No
     h.run()
     assert h.statuses(cid) == {"accepted": 2, "suppressed": 1}
     assert numbers[1] not in h.sim.sim.accepted
+
+
+def test_a_pause_during_feeding_is_not_undone(h: EngineHarness) -> None:
+    """The feeder read its candidates; the operator pauses before it marks them running."""
+    import threading
+
+    cid = h.submit(mobiles(59_000, 2000))
+    started = threading.Event()
+    with h.engine.begin() as conn:
+        conn.execute(text("SELECT 1 FROM campaign WHERE id = :c FOR UPDATE"), {"c": cid})
+        result: list[list[int]] = []
+
+        def run_feed() -> None:
+            started.set()
+            result.append(feeder.feed(h.engine, h.settings, h.clock(), lambda _c: None))
+
+        thread = threading.Thread(target=run_feed)
+        thread.start()
+        started.wait(5)
+        import time
+
+        time.sleep(0.5)  # the feeder is now waiting on the campaign row
+        conn.execute(
+            text(
+                "UPDATE campaign SET status = 'paused', waiting_reason = 'operator' WHERE id = :c"
+            ),
+            {"c": cid},
+        )
+    thread.join(10)
+    assert result == [[]]
+    assert h.campaign(cid)["status"] == "paused"
+    assert h.q("SELECT DISTINCT status FROM chunk WHERE campaign_id = :c", c=cid) == [("ready",)]
