@@ -101,7 +101,9 @@ def test_submit_and_export_over_http(served: tuple[str, str, dict[str, str]]) ->
     assert httpx.get(base + "/v1/campaigns", headers=auth).status_code == 401
 
 
-def test_schemathesis_finds_no_server_error(served: tuple[str, str, dict[str, str]]) -> None:
+def test_schemathesis_finds_no_server_error(
+    served: tuple[str, str, dict[str, str]], tmp_path: Path
+) -> None:
     base, _key, env = served
     key = cli(env, "apikey", "create", "--tenant", "fuzz").stdout.strip()
     result = subprocess.run(
@@ -120,5 +122,6 @@ def test_schemathesis_finds_no_server_error(served: tuple[str, str, dict[str, st
         capture_output=True,
         text=True,
         timeout=600,
+        cwd=tmp_path,  # schemathesis keeps a cache in its working directory
     )
     assert result.returncode == 0, result.stdout[-4000:]
