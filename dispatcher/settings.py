@@ -7,7 +7,6 @@ connection; engines and clients are made at start-up by whoever needs them.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -222,13 +221,3 @@ def get_settings() -> Settings:
 
 def reset_settings_cache() -> None:
     get_settings.cache_clear()
-
-
-def env_summary() -> dict[str, str]:
-    """The PREGONERO_ variables that are set, secrets masked (for `pregonero` diagnostics)."""
-    out = {}
-    for key, value in sorted(os.environ.items()):
-        if key.startswith(ENV_PREFIX):
-            secret = any(w in key for w in ("TOKEN", "PASSWORD", "SECRET"))
-            out[key] = "**********" if secret else redact_url(value)
-    return out

@@ -16,7 +16,7 @@ from typing import Literal
 
 import httpx
 
-from dispatcher.domain.codes import Code, describe
+from dispatcher.domain.codes import describe
 from dispatcher.domain.message import Method
 from dispatcher.errors import (
     MaybeSent,
@@ -180,6 +180,3 @@ class ProviderClient:
 
 def client_from_settings(settings: Settings) -> ProviderClient:
     return ProviderClient(ProviderConfig.from_settings(settings))
-
-
-__all__ = ["Code", "ProviderClient", "ProviderConfig", "client_from_settings", "redact"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from dispatcher.errors import ConfigError
-from dispatcher.settings import Settings, env_summary, load_settings, redact_url
+from dispatcher.settings import Settings, load_settings, redact_url
 
 
 def test_defaults_follow_the_design(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -93,9 +93,8 @@ def test_secrets_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PREGONERO_DATABASE_URL", "postgresql+psycopg://u:dbpass@h/db")
     s = load_settings()
     assert s.provider_token.get_secret_value() == "s3cr3t-token"
-    for text in (repr(s), str(s), str(env_summary())):
+    for text in (repr(s), str(s)):
         assert "s3cr3t" not in text
-    assert "dbpass" not in str(env_summary())
 
 
 def test_secret_values_are_not_echoed_in_errors(monkeypatch: pytest.MonkeyPatch) -> None:
