@@ -93,7 +93,10 @@ class Dispatcher:
             max_in_flight=s.max_in_flight,
             lease_s=s.request_lease_s,
             sleep=self.sleep,
-        ):
+            still_wanted=lambda: self._still_queued(chunk_id),
+        ) as wanted:
+            if not wanted:
+                return {"chunk": chunk_id, "skipped": "claimed elsewhere"}
             now = self.clock()
             if not self._claim(job, now):
                 return self._not_claimed(chunk_id, now)

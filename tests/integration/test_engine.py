@@ -475,3 +475,32 @@ def test_a_pause_during_feeding_is_not_undone(h: EngineHarness) -> None:
     assert result == [[]]
     assert h.campaign(cid)["status"] == "paused"
     assert h.q("SELECT DISTINCT status FROM chunk WHERE campaign_id = :c", c=cid) == [("ready",)]
+
+
+def test_a_duplicate_message_for_a_chunk_sent_meanwhile_takes_no_slot(h: EngineHarness) -> None:
+    cid = h.submit(mobiles(60_000, 5))
+    feeder.feed(h.engine, h.settings, h.clock(), h.published.append)
+    chunk_id = h.published[0]
+    reserved: list[str] = []
+    real_reserve = h.limiter.reserve
+
+    def counting_reserve(account: str, spacing_s: float) -> float:
+        reserved.append(account)
+        return real_reserve(account, spacing_s)
+
+    h.limiter.reserve = counting_reserve  # type: ignore[method-assign]
+    real_acquire = h.limiter.acquire
+
+    def acquire_after_the_original_went_out(
+        account: str, token: str, n: int, lease_s: float
+    ) -> float:
+        # While the duplicate waited for its in-flight place, the original was sent.
+        with h.engine.begin() as conn:
+            conn.execute(text("UPDATE chunk SET status = 'done' WHERE id = :id"), {"id": chunk_id})
+        return real_acquire(account, token, n, lease_s)
+
+    h.limiter.acquire = acquire_after_the_original_went_out  # type: ignore[method-assign]
+    assert h.dispatcher.send_chunk(chunk_id) == {"chunk": chunk_id, "skipped": "claimed elsewhere"}
+    assert reserved == []
+    assert h.sim.sim.records == []
+    assert h.q("SELECT status FROM chunk WHERE campaign_id = :c", c=cid) == [("done",)]
