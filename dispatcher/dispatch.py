@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,24 +22,12 @@ from sqlalchemy import Engine, text
 from dispatcher import chunks, outcomes
 from dispatcher.domain.message import Method
 from dispatcher.errors import MaybeSent, NeverSent, ProviderError, ProviderRefused
+from dispatcher.outcomes import Job
 from dispatcher.ports import Clock, Limiter, slot
 from dispatcher.provider.client import ProviderClient
 from dispatcher.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Job:
-    chunk_id: int
-    campaign_id: int
-    seq: int
-    tenant_id: int
-    account: str
-    message: str
-    method: Method
-    purpose: str
-    numbers: list[tuple[int, str]]  # (n, msisdn)
 
 
 _READ = text(
@@ -107,7 +94,7 @@ class Dispatcher:
             except ProviderError as exc:
                 return self._failed(job, exc)
         with self.engine.begin() as conn:
-            summary = outcomes.record(conn, self.settings, job_view(job), answer, self.clock())
+            summary = outcomes.record(conn, self.settings, job, answer, self.clock())
             chunks.finish_campaign(conn, job.campaign_id)
         return {"chunk": chunk_id, "campaign": job.campaign_id, **summary}
 
@@ -191,10 +178,9 @@ class Dispatcher:
 
     # -- a request that did not give an answer --------------------------------------------
     def _failed(self, job: Job, exc: ProviderError) -> dict[str, Any]:
-        view = job_view(job)
         with self.engine.begin() as conn:
             if isinstance(exc, NeverSent):
-                delay_s = outcomes.retry_later(conn, view, str(exc), self.clock())
+                delay_s = outcomes.retry_later(conn, job, str(exc), self.clock())
                 log.warning("chunk %s never left (%s); retry in %.0f s", job.chunk_id, exc, delay_s)
                 return {"chunk": job.chunk_id, "retry_in_s": delay_s}
             if isinstance(exc, ProviderRefused):
@@ -203,19 +189,7 @@ class Dispatcher:
                 log.error("provider refused the request: %s; account %s paused", exc, job.account)
                 return {"chunk": job.chunk_id, "paused": "operator"}
             assert isinstance(exc, MaybeSent) or exc.maybe_sent
-            outcomes.mark_uncertain(conn, view, str(exc), exc.raw, exc.http_status)
+            outcomes.mark_uncertain(conn, job, str(exc), exc.raw, exc.http_status)
             chunks.finish_campaign(conn, job.campaign_id)
         log.error("chunk %s is uncertain: %s", job.chunk_id, exc)
         return {"chunk": job.chunk_id, "uncertain": len(job.numbers)}
-
-
-def job_view(job: Job) -> outcomes.JobView:
-    return outcomes.JobView(
-        chunk_id=job.chunk_id,
-        campaign_id=job.campaign_id,
-        seq=job.seq,
-        tenant_id=job.tenant_id,
-        account=job.account,
-        purpose=job.purpose,
-        numbers=job.numbers,
-    )

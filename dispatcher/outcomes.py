@@ -20,6 +20,7 @@ from dispatcher.chunks import (
     pause_account,
 )
 from dispatcher.domain.codes import PAUSE_REASON, Action, Code, Outcome, action_of, describe, known
+from dispatcher.domain.message import Method
 from dispatcher.provider.answer import BlockAnswer
 from dispatcher.settings import Settings
 
@@ -28,14 +29,19 @@ CLOCK_DISAGREE_BACKOFF = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
-class JobView:
+class Job:
+    """One chunk on its way to the provider: what the send needs and what recording its
+    outcomes needs."""
+
     chunk_id: int
     campaign_id: int
     seq: int
     tenant_id: int
     account: str
+    message: str
+    method: Method
     purpose: str
-    numbers: list[tuple[int, str]]
+    numbers: list[tuple[int, str]]  # (n, msisdn)
 
 
 def _reason(code: int | None) -> str | None:
@@ -113,7 +119,7 @@ def _close_chunk(
     )
 
 
-def retry_later(conn: Connection, job: JobView, error: str, now: datetime) -> float:
+def retry_later(conn: Connection, job: Job, error: str, now: datetime) -> float:
     """The request never left: safe to send again after a pause."""
     attempts = conn.execute(
         text("SELECT attempts FROM chunk WHERE id = :id"), {"id": job.chunk_id}
@@ -131,7 +137,7 @@ def retry_later(conn: Connection, job: JobView, error: str, now: datetime) -> fl
 
 def mark_uncertain(
     conn: Connection,
-    job: JobView,
+    job: Job,
     error: str,
     raw: str | None,
     http: int | None,
@@ -145,7 +151,7 @@ def mark_uncertain(
     )
 
 
-def fail_campaign(conn: Connection, job: JobView, code: int, raw: str) -> None:
+def fail_campaign(conn: Connection, job: Job, code: int, raw: str) -> None:
     _close_chunk(conn, job.chunk_id, "failed", raw, 200, describe(code))
     reason = _reason(code)
     set_outcomes(
@@ -161,7 +167,7 @@ def fail_campaign(conn: Connection, job: JobView, code: int, raw: str) -> None:
     )
 
 
-def split(conn: Connection, job: JobView) -> None:
+def split(conn: Connection, job: Job) -> None:
     """-7: too many numbers for one request; send them in two halves."""
     half = job.numbers[len(job.numbers) // 2 :]
     move_to_new_chunk(conn, job.campaign_id, [n for n, _m in half], "ready", None)
@@ -174,9 +180,7 @@ def split(conn: Connection, job: JobView) -> None:
     )
 
 
-def defer_minus_2(
-    conn: Connection, settings: Settings, job: JobView, now: datetime
-) -> dict[str, Any]:
+def defer_minus_2(conn: Connection, settings: Settings, job: Job, now: datetime) -> dict[str, Any]:
     """-2: the provider says we are outside the authorised hours."""
     window = settings.window_for(job.purpose)
     if not window.is_open(now):
@@ -208,7 +212,7 @@ def defer_minus_2(
 
 
 def whole_request(
-    conn: Connection, settings: Settings, job: JobView, answer: BlockAnswer, now: datetime
+    conn: Connection, settings: Settings, job: Job, answer: BlockAnswer, now: datetime
 ) -> dict[str, Any]:
     code = answer.request_code
     assert code is not None
@@ -240,7 +244,7 @@ def whole_request(
     return {"uncertain": len(job.numbers)}
 
 
-def per_number(conn: Connection, job: JobView, answer: BlockAnswer) -> dict[str, Any]:
+def per_number(conn: Connection, job: Job, answer: BlockAnswer) -> dict[str, Any]:
     results = answer.results
     n_of = {m: n for n, m in job.numbers}
     rows: list[tuple[int, str, str | None, int | None, str | None]] = []
@@ -283,7 +287,7 @@ def per_number(conn: Connection, job: JobView, answer: BlockAnswer) -> dict[str,
 
 
 def record(
-    conn: Connection, settings: Settings, job: JobView, answer: BlockAnswer, now: datetime
+    conn: Connection, settings: Settings, job: Job, answer: BlockAnswer, now: datetime
 ) -> dict[str, Any]:
     """Every recipient's outcome and the chunk's end state, with the raw answer."""
     if answer.whole_request_error:
