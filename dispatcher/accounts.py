@@ -1,11 +1,10 @@
-"""Provider accounts.  Credentials come from settings (the plain ``PROVIDER_*`` settings
-are the account ``default``); the database keeps only each account's state."""
+"""Provider accounts as configured.  Credentials come from settings (the plain
+``PROVIDER_*`` settings are the account ``default``); the database keeps only each
+account's state (``store.accounts``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from sqlalchemy import Connection, Engine, text
 
 from dispatcher.domain.message import Method
 from dispatcher.errors import ValidationFailed
@@ -27,33 +26,13 @@ def configured_accounts(settings: Settings) -> list[Account]:
     ]
 
 
-def sync_accounts(conn: Connection, settings: Settings) -> None:
-    """Make the account rows match the settings (their state is kept)."""
-    for account in configured_accounts(settings):
-        conn.execute(
-            text(
-                "INSERT INTO provider_account (name, methods, links_allowed) "
-                "VALUES (:name, :methods, :links) ON CONFLICT (name) DO UPDATE "
-                "SET methods = EXCLUDED.methods, links_allowed = EXCLUDED.links_allowed "
-                "WHERE provider_account.methods IS DISTINCT FROM EXCLUDED.methods "
-                "OR provider_account.links_allowed IS DISTINCT FROM EXCLUDED.links_allowed"
-            ),
-            {
-                "name": account.name,
-                "methods": [m.value for m in account.methods],
-                "links": account.links_allowed,
-            },
-        )
-
-
-def account_for(engine: Engine, settings: Settings, method: Method) -> Account:
+def account_for(settings: Settings, method: Method) -> Account:
     """The account a campaign with this ``metodo_envio`` is bound to."""
-    for account in configured_accounts(settings):
+    accounts = configured_accounts(settings)
+    for account in accounts:
         if method in account.methods:
-            with engine.begin() as conn:
-                sync_accounts(conn, settings)
             return account
-    served = ", ".join(m.value for a in configured_accounts(settings) for m in a.methods)
+    served = ", ".join(m.value for a in accounts for m in a.methods)
     raise ValidationFailed(
         f"no provider account sends {method.value}",
         problems=[

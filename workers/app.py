@@ -8,9 +8,7 @@ from celery.signals import worker_process_init
 from kombu import Queue  # type: ignore[attr-defined]
 
 from dispatcher.settings import get_settings
-
-SEND_QUEUE = "pregonero.send"
-BEAT_QUEUE = "pregonero.beat"
+from workers.constants import BEAT_QUEUE, SEND_QUEUE, Task
 
 settings = get_settings()
 app = Celery("pregonero", include=["workers.tasks", "workers.control"])
@@ -34,7 +32,7 @@ app.conf.update(
     task_serializer="json",
     accept_content=["json"],
     task_default_queue=BEAT_QUEUE,
-    task_routes={"pregonero.send_chunk": {"queue": SEND_QUEUE}},
+    task_routes={Task.SEND_CHUNK: {"queue": SEND_QUEUE}},
     # A worker consumes both unless told otherwise (-Q pregonero.send for send-only ones).
     task_queues=(Queue(SEND_QUEUE), Queue(BEAT_QUEUE)),
     worker_send_task_events=True,
@@ -42,15 +40,15 @@ app.conf.update(
     worker_hijack_root_logger=False,
     timezone="UTC",
     beat_schedule={
-        "feed": {"task": "pregonero.feed", "schedule": 1.0},
-        "release-due": {"task": "pregonero.release_due", "schedule": 5.0},
-        "sweep": {"task": "pregonero.sweep", "schedule": max(1.0, settings.sweep_after_s / 4)},
-        "reap": {"task": "pregonero.reap", "schedule": max(1.0, settings.request_lease_s / 4)},
-        "finish": {"task": "pregonero.finish", "schedule": 10.0},
-        "expire": {"task": "pregonero.expire", "schedule": 30.0},
-        "callbacks": {"task": "pregonero.callbacks", "schedule": 10.0},
-        "poll-balance": {"task": "pregonero.poll_balance", "schedule": settings.balance_poll_s},
-        "probe-maintenance": {"task": "pregonero.probe_maintenance", "schedule": 30.0},
+        "feed": {"task": Task.FEED, "schedule": 1.0},
+        "release-due": {"task": Task.RELEASE_DUE, "schedule": 5.0},
+        "sweep": {"task": Task.SWEEP, "schedule": max(1.0, settings.sweep_after_s / 4)},
+        "reap": {"task": Task.REAP, "schedule": max(1.0, settings.request_lease_s / 4)},
+        "finish": {"task": Task.FINISH, "schedule": 10.0},
+        "expire": {"task": Task.EXPIRE, "schedule": 30.0},
+        "callbacks": {"task": Task.CALLBACKS, "schedule": 10.0},
+        "poll-balance": {"task": Task.POLL_BALANCE, "schedule": settings.balance_poll_s},
+        "probe-maintenance": {"task": Task.PROBE_MAINTENANCE, "schedule": 30.0},
     },
 )
 

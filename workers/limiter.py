@@ -13,50 +13,24 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from importlib import resources
 
 import redis
 
-KEY = "pregonero:limiter:{account}:{what}"
+from workers.constants import LIMITER_INFLIGHT_KEY, LIMITER_NEXT_KEY
+
 POLL_S = 0.05
 
-_RESERVE = """
-local spacing = tonumber(ARGV[1])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local nxt = tonumber(redis.call('GET', KEYS[1]))
-local slot
-if nxt == nil then
-  slot = now + spacing
-else
-  slot = math.max(now, nxt)
-end
-local following = slot + spacing
-redis.call('SET', KEYS[1], string.format('%.6f', following),
-           'PX', math.ceil((following - now) * 1000) + 3600000)
-return string.format('%.6f', slot - now)
-"""
 
-_ACQUIRE = """
-local max = tonumber(ARGV[2])
-local lease = tonumber(ARGV[3])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < max then
-  redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(lease * 1000) + 60000)
-  return '0'
-end
-local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return string.format('%.6f', math.max(math.min(tonumber(first[2]) - now, ARGV[4]), 0.001))
-"""
+def _lua(name: str) -> str:
+    return (resources.files("workers") / "lua" / f"{name}.lua").read_text()
 
 
 class RedisLimiter:
     def __init__(self, client: redis.Redis[bytes], poll_s: float = POLL_S):
         self._redis = client
-        self._reserve = client.register_script(_RESERVE)
-        self._acquire = client.register_script(_ACQUIRE)
+        self._reserve = client.register_script(_lua("reserve"))
+        self._acquire = client.register_script(_lua("acquire"))
         self._poll_s = poll_s
 
     @classmethod
@@ -64,15 +38,15 @@ class RedisLimiter:
         return cls(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5))
 
     def reserve(self, account: str, spacing_s: float) -> float:
-        key = KEY.format(account=account, what="next")
+        key = LIMITER_NEXT_KEY.format(account=account)
         return float(self._reserve(keys=[key], args=[spacing_s]))
 
     def acquire(self, account: str, token: str, max_in_flight: int, lease_s: float) -> float:
-        key = KEY.format(account=account, what="inflight")
+        key = LIMITER_INFLIGHT_KEY.format(account=account)
         return float(self._acquire(keys=[key], args=[token, max_in_flight, lease_s, self._poll_s]))
 
     def release(self, account: str, token: str) -> None:
-        self._redis.zrem(KEY.format(account=account, what="inflight"), token)
+        self._redis.zrem(LIMITER_INFLIGHT_KEY.format(account=account), token)
 
 
 class MemoryLimiter:

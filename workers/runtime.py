@@ -1,5 +1,5 @@
-"""Per-process resources: engine, provider clients, limiter, dispatcher.  Made on first
-use in each process (after fork), so nothing is shared across a fork."""
+"""Per-process resources: engine, provider clients, limiter, sender.  Made on first use
+in each process (after fork), so nothing is shared across a fork."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from dispatcher.accounts import configured_accounts, sync_accounts
-from dispatcher.db.engine import make_engine
-from dispatcher.dispatch import Dispatcher
-from dispatcher.ports import Clock, system_clock
+from dispatcher.accounts import configured_accounts
+from dispatcher.engine.ports import Clock, system_clock
+from dispatcher.engine.send import Sender
 from dispatcher.provider.client import ProviderClient, client_from_settings
 from dispatcher.settings import Settings, get_settings
+from dispatcher.store import accounts
+from dispatcher.store.db import make_engine
 from workers.limiter import RedisLimiter
 
 
@@ -27,7 +28,7 @@ class Runtime:
     clock: Clock
     limiter: RedisLimiter
     client_for: Callable[[str], ProviderClient]
-    dispatcher: Dispatcher
+    sender: Sender
 
 
 _current: Runtime | None = None
@@ -44,7 +45,7 @@ def _build() -> Runtime:
     settings = get_settings()
     engine = make_engine(settings.database_url, pool_size=2)
     with engine.begin() as conn:
-        sync_accounts(conn, settings)
+        accounts.sync(conn, configured_accounts(settings))
     clock = system_clock(settings.clock_offset_s)
     limiter = RedisLimiter.from_url(settings.redis_url)
     clients: dict[str, ProviderClient] = {}
@@ -60,5 +61,5 @@ def _build() -> Runtime:
     for account in configured_accounts(settings):
         client_for(account.name)
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    dispatcher = Dispatcher(engine, settings, client_for, limiter, clock, worker)
-    return Runtime(os.getpid(), settings, engine, clock, limiter, client_for, dispatcher)
+    sender = Sender(engine, settings, client_for, limiter, clock, worker)
+    return Runtime(os.getpid(), settings, engine, clock, limiter, client_for, sender)

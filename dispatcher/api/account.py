@@ -5,19 +5,22 @@ before the next block."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
-from dispatcher import balance
-from dispatcher.accounts import DEFAULT_ACCOUNT
+from dispatcher.accounts import DEFAULT_ACCOUNT, configured_accounts
 from dispatcher.api.campaigns import PROBLEMS
 from dispatcher.api.deps import EngineDep, SettingsDep, TenantDep
+from dispatcher.domain.status import PauseReason
+from dispatcher.engine import balance
 from dispatcher.settings import Settings
+from dispatcher.store import accounts
 
 router = APIRouter(prefix="/v1", tags=["account"])
 
@@ -35,7 +38,7 @@ class AccountOut(BaseModel):
     methods: list[str]
     links_allowed: bool
     paused: bool
-    pause_reason: str | None
+    pause_reason: PauseReason | None
     paused_at: datetime | None
     last_balance: str | None
     checked_at: datetime | None
@@ -44,34 +47,24 @@ class AccountOut(BaseModel):
 
 def _account(engine: Engine, settings: Settings) -> dict[str, Any]:
     with engine.connect() as conn:
-        row = (
-            conn.execute(
-                text(
-                    "SELECT name, methods, links_allowed, paused, pause_reason, paused_at, "
-                    "last_balance, checked_at FROM provider_account WHERE name = :a"
-                ),
-                {"a": DEFAULT_ACCOUNT},
-            )
-            .mappings()
-            .first()
-        )
-    now = datetime.now(UTC)
-    window = settings.window
-    data = (
-        dict(row)
-        if row
-        else {
-            "name": DEFAULT_ACCOUNT,
-            "methods": settings.provider_methods.split(","),
-            "links_allowed": settings.provider_links_allowed,
+        found = accounts.states(conn, [DEFAULT_ACCOUNT])
+    if found:
+        data = asdict(found[0])
+    else:  # nothing has touched the account yet
+        account = configured_accounts(settings)[0]
+        data = {
+            "name": account.name,
+            "methods": [m.value for m in account.methods],
+            "links_allowed": account.links_allowed,
             "paused": False,
             "pause_reason": None,
             "paused_at": None,
             "last_balance": None,
             "checked_at": None,
         }
-    )
     data["last_balance"] = None if data["last_balance"] is None else str(data["last_balance"])
+    now = datetime.now(UTC)
+    window = settings.window
     data["window"] = {
         "hours": settings.send_window,
         "timezone": settings.timezone,
@@ -91,12 +84,12 @@ async def get_account(_: TenantDep, engine: EngineDep, settings: SettingsDep) ->
 @router.post("/account/pause", response_model=AccountOut, responses=PROBLEMS)
 async def pause_account(_: TenantDep, engine: EngineDep, settings: SettingsDep) -> Any:
     """Stop every campaign on the account before its next block (reason: operator)."""
-    await run_in_threadpool(balance.pause, engine, DEFAULT_ACCOUNT, "operator")
+    await run_in_threadpool(balance.pause, engine, DEFAULT_ACCOUNT, PauseReason.OPERATOR)
     return await run_in_threadpool(_account, engine, settings)
 
 
 @router.post("/account/resume", response_model=AccountOut, responses=PROBLEMS)
 async def resume_account(_: TenantDep, engine: EngineDep, settings: SettingsDep) -> Any:
     """Resume the account, whatever paused it (balance, maintenance, auth, operator)."""
-    await run_in_threadpool(balance.resume_account, engine, DEFAULT_ACCOUNT)
+    await run_in_threadpool(balance.resume, engine, DEFAULT_ACCOUNT)
     return await run_in_threadpool(_account, engine, settings)

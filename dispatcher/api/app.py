@@ -10,11 +10,12 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 
-from dispatcher.accounts import sync_accounts
+from dispatcher.accounts import configured_accounts
 from dispatcher.api import account, campaigns, health, problems
 from dispatcher.api.schemas import CampaignIn
-from dispatcher.db.engine import make_engine
 from dispatcher.settings import Settings, get_settings
+from dispatcher.store import accounts
+from dispatcher.store.db import make_engine
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.engine = engine or make_engine(app.state.settings.database_url, pool_size=10)
         try:
             with app.state.engine.begin() as conn:
-                sync_accounts(conn, app.state.settings)
+                accounts.sync(conn, configured_accounts(app.state.settings))
         except Exception as exc:
             log.warning(
                 "could not record the provider accounts (%s); is the database migrated?", exc

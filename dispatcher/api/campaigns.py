@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine
 
-from dispatcher import campaigns as service
 from dispatcher import intake
 from dispatcher.api.deps import EngineDep, SettingsDep, TenantDep
 from dispatcher.api.health import CAMPAIGNS_SUBMITTED, RECIPIENTS_SUBMITTED
@@ -23,9 +23,10 @@ from dispatcher.api.schemas import (
     RecipientPage,
 )
 from dispatcher.api.uploads import CSV_TYPES, from_csv, from_json, from_multipart
-from dispatcher.db.models import CAMPAIGN_STATUSES, RECIPIENT_STATUSES
-from dispatcher.domain.numbers import REASON_TEXT, InvalidReason
+from dispatcher.domain.message import Method
+from dispatcher.domain.status import CampaignStatus, Purpose, RecipientStatus
 from dispatcher.errors import Conflict
+from dispatcher.store import reads, steering
 
 router = APIRouter(prefix="/v1", tags=["campaigns"])
 CampaignId = Annotated[int, Path(ge=1, le=2**62, description="The campaign's id")]
@@ -50,11 +51,8 @@ _REQUEST_BODY = {
                 "properties": {
                     "name": {"type": "string"},
                     "message": {"type": "string"},
-                    "method": {"type": "string", "enum": ["1via", "2via", "flash"]},
-                    "purpose": {
-                        "type": "string",
-                        "enum": ["transactional", "commercial", "collection"],
-                    },
+                    "method": {"type": "string", "enum": [m.value for m in Method]},
+                    "purpose": {"type": "string", "enum": [p.value for p in Purpose]},
                     "priority": {"type": "string", "enum": ["normal", "high"]},
                     "recipients": {"type": "string", "format": "binary"},
                 },
@@ -64,51 +62,9 @@ _REQUEST_BODY = {
 }
 
 
-def _existing(engine: Engine, tenant: int, key: str) -> tuple[int, str] | None:
-    with engine.connect() as conn:
-        row = conn.execute(
-            text(
-                "SELECT id, request_hash FROM campaign "
-                "WHERE tenant_id = :t AND idempotency_key = :k"
-            ),
-            {"t": tenant, "k": key},
-        ).first()
-    return None if row is None else (int(row[0]), str(row[1]))
-
-
 def _stored_answer(engine: Engine, campaign_id: int, interval_s: float) -> dict[str, Any]:
-    with engine.connect() as conn:
-        row = (
-            conn.execute(
-                text(
-                    "SELECT id, status, submitted, sendable, invalid, duplicate, suppressed, "
-                    "chunks, encoding, segments FROM campaign WHERE id = :id"
-                ),
-                {"id": campaign_id},
-            )
-            .mappings()
-            .one()
-        )
-        sample = (
-            [
-                {
-                    "line": r.line,
-                    "value": r.msisdn,
-                    "reason": r.reason,
-                    "detail": REASON_TEXT.get(InvalidReason(r.reason), r.reason),
-                }
-                for r in conn.execute(
-                    text(
-                        "SELECT line, msisdn, reason FROM recipient WHERE campaign_id = :id "
-                        "AND status = 'invalid' ORDER BY n LIMIT :k"
-                    ),
-                    {"id": campaign_id, "k": intake.SAMPLE_SIZE},
-                )
-            ]
-            if row["invalid"]
-            else []
-        )
-    return _answer(dict(row), sample, interval_s)
+    row, sample = reads.intake_answer(engine, campaign_id)
+    return _answer(row, sample, interval_s)
 
 
 def _answer(row: dict[str, Any], sample: list[dict[str, Any]], interval_s: float) -> dict[str, Any]:
@@ -133,7 +89,7 @@ def _answer(row: dict[str, Any], sample: list[dict[str, Any]], interval_s: float
 def _replay(
     engine: Engine, tenant: int, key: str, digest: str, interval_s: float
 ) -> dict[str, Any] | None:
-    found = _existing(engine, tenant, key)
+    found = reads.by_idempotency_key(engine, tenant, key)
     if found is None:
         return None
     campaign_id, stored = found
@@ -165,8 +121,8 @@ async def create_campaign(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
     name: Annotated[str | None, Query(description="CSV body: the campaign's name")] = None,
     message: Annotated[str | None, Query(description="CSV body: the text")] = None,
-    method: Annotated[Literal["1via", "2via", "flash"] | None, Query()] = None,
-    purpose: Annotated[Literal["transactional", "commercial", "collection"] | None, Query()] = None,
+    method: Annotated[Method | None, Query()] = None,
+    purpose: Annotated[Purpose | None, Query()] = None,
 ) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "application/json":
@@ -221,7 +177,7 @@ async def create_campaign(
         RECIPIENTS_SUBMITTED.labels(outcome).inc(getattr(counts, outcome))
     row = {
         "id": result.campaign_id,
-        "status": "scheduled",
+        "status": CampaignStatus.SCHEDULED,
         "chunks": result.chunks,
         "encoding": result.message.encoding.value,
         "segments": result.message.segments,
@@ -239,12 +195,12 @@ async def create_campaign(
 async def list_campaigns(
     tenant: TenantDep,
     engine: EngineDep,
-    status: Annotated[Literal[CAMPAIGN_STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
+    status: Annotated[CampaignStatus | None, Query()] = None,
     before: Annotated[int | None, Query(ge=1, le=2**62, description="Cursor: next_before")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     items, cursor = await run_in_threadpool(
-        service.list_campaigns, engine, tenant, status, before, limit
+        reads.campaign_page, engine, tenant, status, before, limit
     )
     return {"items": items, "next_before": cursor}
 
@@ -254,7 +210,7 @@ async def get_campaign(
     campaign_id: CampaignId, tenant: TenantDep, engine: EngineDep, settings: SettingsDep
 ) -> dict[str, Any]:
     return await run_in_threadpool(
-        service.detail, engine, tenant, campaign_id, settings.block_interval_s
+        reads.campaign_detail, engine, tenant, campaign_id, settings.block_interval_s
     )
 
 
@@ -268,13 +224,13 @@ async def list_recipients(
     campaign_id: CampaignId,
     tenant: TenantDep,
     engine: EngineDep,
-    status: Annotated[Literal[RECIPIENT_STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
+    status: Annotated[RecipientStatus | None, Query()] = None,
     after: Annotated[int | None, Query(ge=0, le=2**31, description="Cursor: next_after")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Any:
     if format == "csv":
-        rows = await run_in_threadpool(service.recipients_csv, engine, tenant, campaign_id, status)
+        rows = await run_in_threadpool(reads.recipients_csv, engine, tenant, campaign_id, status)
         filename = f"campaign-{campaign_id}-recipients.csv"
         return StreamingResponse(
             rows,
@@ -282,7 +238,7 @@ async def list_recipients(
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
     items, cursor = await run_in_threadpool(
-        service.recipients_page, engine, tenant, campaign_id, status, after, limit
+        reads.recipient_page, engine, tenant, campaign_id, status, after, limit
     )
     return {"items": items, "next_after": cursor}
 
@@ -290,15 +246,25 @@ async def list_recipients(
 @router.post("/campaigns/{campaign_id}/pause", response_model=ActionResult, responses=PROBLEMS)
 async def pause_campaign(campaign_id: CampaignId, tenant: TenantDep, engine: EngineDep) -> Any:
     """Stop sending before the next block; what is at the provider finishes."""
-    return await run_in_threadpool(service.pause, engine, tenant, campaign_id)
+    return await run_in_threadpool(_steer, steering.pause, engine, tenant, campaign_id)
 
 
 @router.post("/campaigns/{campaign_id}/resume", response_model=ActionResult, responses=PROBLEMS)
 async def resume_campaign(campaign_id: CampaignId, tenant: TenantDep, engine: EngineDep) -> Any:
-    return await run_in_threadpool(service.resume, engine, tenant, campaign_id)
+    return await run_in_threadpool(_steer, steering.resume, engine, tenant, campaign_id)
 
 
 @router.post("/campaigns/{campaign_id}/cancel", response_model=ActionResult, responses=PROBLEMS)
 async def cancel_campaign(campaign_id: CampaignId, tenant: TenantDep, engine: EngineDep) -> Any:
     """Unsent numbers become cancelled; a block already at the provider finishes."""
-    return await run_in_threadpool(service.cancel, engine, tenant, campaign_id)
+    return await run_in_threadpool(_steer, steering.cancel, engine, tenant, campaign_id)
+
+
+def _steer(
+    action: Callable[[Connection, int, int | None], steering.Steered],
+    engine: Engine,
+    tenant: int,
+    campaign_id: int,
+) -> steering.Steered:
+    with engine.begin() as conn:
+        return action(conn, campaign_id, tenant)

@@ -10,8 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from dispatcher.api.problems import ApiProblem
-from dispatcher.apikeys import authenticate
 from dispatcher.settings import Settings
+from dispatcher.store.apikeys import authenticate
 
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
 

@@ -8,10 +8,9 @@ from typing import Any, Literal
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
 from dispatcher.domain.message import Method
+from dispatcher.domain.status import CampaignStatus, Purpose, RecipientStatus, WaitingReason
 from dispatcher.intake import CampaignSpec
 
-MethodName = Literal["1via", "2via", "flash"]
-Purpose = Literal["transactional", "commercial", "collection"]
 Priority = Literal["normal", "high"]
 
 
@@ -26,9 +25,9 @@ class CampaignFields(BaseModel):
 
     name: str = Field(min_length=1, max_length=200, description="Your name for the campaign")
     message: str = Field(description="The SMS text, 1 to 765 characters")
-    method: MethodName = Field("1via", description="metodo_envio: 1via, 2via or flash")
+    method: Method = Field(Method.ONE_WAY, description="metodo_envio: 1via, 2via or flash")
     purpose: Purpose = Field(
-        "transactional",
+        Purpose.TRANSACTIONAL,
         description="commercial and collection follow Ley 2300 de 2023 (hours, one a day)",
     )
     priority: Priority = "normal"
@@ -44,7 +43,7 @@ class CampaignFields(BaseModel):
         return CampaignSpec(
             name=self.name,
             message=self.message,
-            method=Method(self.method),
+            method=self.method,
             purpose=self.purpose,
             priority=self.priority,
             start_at=self.start_at,
@@ -59,7 +58,7 @@ class CampaignIn(CampaignFields):
     )
 
 
-class Counts(BaseModel):
+class IntakeCounts(BaseModel):
     submitted: int
     sendable: int
     invalid: int
@@ -76,8 +75,8 @@ class InvalidNumber(BaseModel):
 
 class CampaignCreated(BaseModel):
     id: int
-    status: str
-    counts: Counts
+    status: CampaignStatus
+    counts: IntakeCounts
     chunks: int
     encoding: str
     segments: int
@@ -89,8 +88,8 @@ class CampaignCreated(BaseModel):
 class CampaignSummary(BaseModel):
     id: int
     name: str
-    status: str
-    waiting_reason: str | None
+    status: CampaignStatus
+    waiting_reason: WaitingReason | None
     method: str
     purpose: str
     priority: str
@@ -126,7 +125,7 @@ class CampaignDetail(CampaignSummary):
 class RecipientOut(BaseModel):
     n: int
     msisdn: str
-    status: str
+    status: RecipientStatus
     reason: str | None
     code: int | None
     provider_ref: str | None
@@ -140,7 +139,7 @@ class RecipientPage(BaseModel):
 
 class ActionResult(BaseModel):
     id: int
-    status: str
+    status: CampaignStatus
     cancelled_recipients: int | None = None
 
 

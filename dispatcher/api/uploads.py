@@ -16,8 +16,8 @@ from starlette.datastructures import UploadFile
 from dispatcher import intake
 from dispatcher.api.problems import ApiProblem
 from dispatcher.api.schemas import CampaignFields, CampaignIn
+from dispatcher.intake.sources import csv_numbers, json_numbers
 from dispatcher.settings import Settings
-from dispatcher.sources import csv_numbers, json_numbers
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 FILE_FIELDS = ("recipients", "file", "csv")

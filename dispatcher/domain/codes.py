@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import IntEnum, StrEnum
 
+from dispatcher.domain.status import PauseReason
+
 
 class Code(IntEnum):
     OPERATOR_NOT_FOUND = 0
@@ -59,14 +61,16 @@ class Action(StrEnum):
     DEFER = "defer"  # to the next window opening
     FAIL_CAMPAIGN = "fail_campaign"  # content errors: nothing else of it can go out
     SPLIT = "split"  # too many numbers: split the chunk and retry
-    RECORD = "record"  # a per-number code that came bare for a one-number block
-    UNCERTAIN = "uncertain"  # unknown code: keep it raw, send nothing more of it
+    # An unknown code, or a per-number code that came bare for a block of many (for a
+    # one-number block the parser already made it that number's outcome): keep it raw,
+    # mark the block uncertain, send nothing more of it.
+    UNCERTAIN = "uncertain"
 
 
-PAUSE_REASON: dict[Code, str] = {
-    Code.AUTH_FAILED: "auth",
-    Code.NO_BALANCE: "balance",
-    Code.MAINTENANCE: "maintenance",
+PAUSE_REASON: dict[Code, PauseReason] = {
+    Code.AUTH_FAILED: PauseReason.AUTH,
+    Code.NO_BALANCE: PauseReason.BALANCE,
+    Code.MAINTENANCE: PauseReason.MAINTENANCE,
 }
 
 WHOLE_REQUEST_ACTION: dict[Code, Action] = {
@@ -79,9 +83,9 @@ WHOLE_REQUEST_ACTION: dict[Code, Action] = {
     Code.LINK_NOT_ALLOWED: Action.FAIL_CAMPAIGN,
     Code.BAD_METHOD: Action.FAIL_CAMPAIGN,
     Code.TOO_MANY_NUMBERS: Action.SPLIT,
-    Code.BAD_NUMBER: Action.RECORD,
-    Code.BLOCKED_NUMBER: Action.RECORD,
-    Code.OPERATOR_NOT_FOUND: Action.RECORD,
+    Code.BAD_NUMBER: Action.UNCERTAIN,
+    Code.BLOCKED_NUMBER: Action.UNCERTAIN,
+    Code.OPERATOR_NOT_FOUND: Action.UNCERTAIN,
 }
 
 # Codes that describe one number.  When a one-number block gets one of these bare,

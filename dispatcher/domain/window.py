@@ -153,6 +153,12 @@ class SendWindow:
                     return opens
         return None
 
+    def next_day_open(self, at: datetime) -> datetime | None:
+        """The first opening on a later local day than ``at``'s (Ley 2300: a number
+        reached today waits for another day)."""
+        tomorrow = self._local(at).date() + timedelta(days=1)
+        return self.next_open(datetime.combine(tomorrow, time(0), tzinfo=self.tz))
+
     def closes_at(self, at: datetime) -> datetime | None:
         """When the open period containing ``at`` ends; ``None`` if it is closed at ``at``
         or never closes (open around the clock)."""

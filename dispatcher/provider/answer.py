@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
+from dispatcher.domain.answer import BlockAnswer, NumberResult
 from dispatcher.domain.codes import PER_NUMBER_CODES, Outcome, known, outcome_of
 from dispatcher.errors import UnparseableAnswer
 
@@ -20,31 +20,6 @@ _TAG = re.compile(r"<[^>]*>")
 _PAIR = re.compile(r"^\+?(\d{1,20})\s*[,;]\s*(-?\d{1,20})$")
 _BARE = re.compile(r"^(-?\d{1,20})$")
 _MAX_RAW_IN_ERROR = 200
-
-
-@dataclass(frozen=True, slots=True)
-class NumberResult:
-    msisdn: str
-    outcome: Outcome
-    code: int | None  # None: the answer did not mention this number
-    provider_ref: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BlockAnswer:
-    """Either ``request_code`` (a whole-request error) or one result per number sent."""
-
-    raw: str
-    results: tuple[NumberResult, ...] = ()
-    request_code: int | None = None
-    unexpected: tuple[tuple[str, int], ...] = field(default=())  # lines for numbers not sent
-
-    @property
-    def whole_request_error(self) -> bool:
-        return self.request_code is not None
-
-    def by_outcome(self, outcome: Outcome) -> list[NumberResult]:
-        return [r for r in self.results if r.outcome is outcome]
 
 
 def _lines(text: str) -> list[str]:

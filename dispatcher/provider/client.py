@@ -16,6 +16,7 @@ from typing import Literal
 
 import httpx
 
+from dispatcher.domain.answer import BlockAnswer
 from dispatcher.domain.codes import describe
 from dispatcher.domain.message import Method
 from dispatcher.errors import (
@@ -25,7 +26,7 @@ from dispatcher.errors import (
     ProviderRefused,
     UnparseableAnswer,
 )
-from dispatcher.provider.answer import BlockAnswer, parse_balance_answer, parse_send_answer
+from dispatcher.provider.answer import parse_balance_answer, parse_send_answer
 from dispatcher.settings import PROVIDER_MAX_NUMBERS, Settings
 
 log = logging.getLogger(__name__)

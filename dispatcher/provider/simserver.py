@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-from dispatcher.provider.simulator import Outcome, ProviderSimulator, SimConfig
+from dispatcher.provider.simulator import ProviderSimulator, SimAnswer, SimConfig
 
 _MAX_BODY = 8 * 1024 * 1024
 
@@ -66,7 +66,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, payload: Any) -> None:
         self._send(status, json.dumps(payload, default=str), "application/json")
 
-    def _deliver(self, outcome: Outcome) -> None:
+    def _deliver(self, outcome: SimAnswer) -> None:
         if outcome.delay_s:
             time.sleep(outcome.delay_s)
         if outcome.drop:

@@ -83,7 +83,7 @@ class SendRecord:
 
 
 @dataclass
-class Outcome:
+class SimAnswer:
     """What the HTTP layer must do: answer ``body`` with ``status``, or drop, after ``delay_s``."""
 
     status: int
@@ -227,7 +227,7 @@ class ProviderSimulator:
             return "<html><body>\n" + "".join(f" {ln}<br>\n" for ln in lines) + "</body></html>"
         return "".join(f"{ln}<br>" for ln in lines)
 
-    def handle_send(self, params: dict[str, str], verb: str) -> Outcome:
+    def handle_send(self, params: dict[str, str], verb: str) -> SimAnswer:
         started_mono, started_at = time.monotonic(), time.time()
         raw_numbers = params.get("GSM", "")
         numbers = [n.strip() for n in raw_numbers.split(",")] if raw_numbers.strip() else []
@@ -272,26 +272,26 @@ class ProviderSimulator:
         return self._format(lines), None
 
     @staticmethod
-    def _apply_fault(fault: Fault | None, record: SendRecord, latency_s: float) -> Outcome:
+    def _apply_fault(fault: Fault | None, record: SendRecord, latency_s: float) -> SimAnswer:
         if fault is None:
-            return Outcome(200, record.answer, delay_s=latency_s)
+            return SimAnswer(200, record.answer, delay_s=latency_s)
         if fault.kind == "http_500":
             record.http_status = 500
-            return Outcome(500, "<h1>500 Internal Server Error</h1>", delay_s=latency_s)
+            return SimAnswer(500, "<h1>500 Internal Server Error</h1>", delay_s=latency_s)
         if fault.kind == "drop":
-            return Outcome(200, "", drop=True, delay_s=latency_s)
+            return SimAnswer(200, "", drop=True, delay_s=latency_s)
         if fault.kind == "garbage":
-            return Outcome(200, "<html><body>Error de base de datos</body></html>")
-        return Outcome(200, record.answer, delay_s=fault.delay_s or latency_s)
+            return SimAnswer(200, "<html><body>Error de base de datos</body></html>")
+        return SimAnswer(200, record.answer, delay_s=fault.delay_s or latency_s)
 
-    def handle_balance(self, params: dict[str, str]) -> Outcome:
+    def handle_balance(self, params: dict[str, str]) -> SimAnswer:
         with self._lock:
             self.balance_queries += 1
             cfg = self.config
             secret_ok = params.get("token") == cfg.token or params.get("password") == cfg.password
             if params.get("user") != cfg.user or not secret_ok:
-                return Outcome(200, str(int(Code.AUTH_FAILED)))
-            return Outcome(200, str(self.balance))
+                return SimAnswer(200, str(int(Code.AUTH_FAILED)))
+            return SimAnswer(200, str(self.balance))
 
     def accepted_counts(self) -> Counter[str]:
         with self._lock:

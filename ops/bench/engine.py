@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from dispatcher import devservices
-from dispatcher.devstack import Stack, wait_until
+from dispatcher.dev import services as devservices
+from dispatcher.dev.services import wait_until
+from dispatcher.dev.stack import Stack
 
 
 def main() -> None:

@@ -26,10 +26,10 @@ import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
-from dispatcher import devservices
-from dispatcher.apikeys import create_key
-from dispatcher.db.engine import make_engine
-from dispatcher.db.migrate import upgrade
+from dispatcher.dev import services as devservices
+from dispatcher.store.apikeys import create_key
+from dispatcher.store.db import make_engine
+from dispatcher.store.migrate import upgrade
 
 BIN = Path(sys.executable).parent / "pregonero"
 

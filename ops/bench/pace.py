@@ -18,8 +18,9 @@ import statistics
 import time
 from itertools import pairwise
 
-from dispatcher import devservices
-from dispatcher.devstack import Stack, wait_until
+from dispatcher.dev import services as devservices
+from dispatcher.dev.services import wait_until
+from dispatcher.dev.stack import Stack
 
 
 def main() -> None:

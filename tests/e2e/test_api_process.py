@@ -16,18 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dispatcher import devservices
+from dispatcher.dev import services as devservices
+from dispatcher.dev.services import free_port
 
 pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

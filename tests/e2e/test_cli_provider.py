@@ -13,18 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dispatcher.devservices import port_open
+from dispatcher.dev.services import free_port, port_open
 
 pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent / "pregonero"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

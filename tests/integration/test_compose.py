@@ -63,7 +63,7 @@ def test_declared_commands_exist(compose: dict[str, Any]) -> None:
 
 
 def test_migrate_command_runs(compose: dict[str, Any], pg_server_url: str) -> None:
-    from dispatcher import devservices
+    from dispatcher.dev import services as devservices
 
     url = devservices.create_database(pg_server_url, "pregonero_compose_check")
     try:

@@ -1,0 +1,108 @@
+"""``pregonero db``, ``pregonero apikey`` and ``pregonero api``: setting up and serving."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from dispatcher.cli.common import engine, err, friendly, out
+from dispatcher.settings import get_settings, redact_url
+
+db_app = typer.Typer(no_args_is_help=True, help="The database schema (Alembic migrations).")
+apikey_app = typer.Typer(no_args_is_help=True, help="API keys for backend systems.")
+
+
+@db_app.command("upgrade")
+@friendly
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Create or update the schema (safe to run again)."""
+    from dispatcher.store.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url, revision)
+    err.print(f"database at {revision} ({redact_url(settings.database_url)})", highlight=False)
+
+
+@db_app.command("downgrade")
+@friendly
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision; 'base' drops everything.")],
+) -> None:
+    """Undo migrations down to REVISION."""
+    from dispatcher.store.migrate import downgrade
+
+    settings = get_settings()
+    downgrade(settings.database_url, revision)
+    err.print(f"database at {revision} ({redact_url(settings.database_url)})", highlight=False)
+
+
+@apikey_app.command("create")
+@friendly
+def apikey_create(
+    tenant: Annotated[str, typer.Option(help="The tenant (created if new).")],
+    label: Annotated[str | None, typer.Option(help="What the key is for.")] = None,
+) -> None:
+    """Create an API key.  It is printed once, alone on stdout; only a hash is kept."""
+    from dispatcher.store.apikeys import create_key
+
+    with engine() as made:
+        key = create_key(made, tenant, label)
+    print(key)
+    err.print(f"API key for tenant {tenant!r} created; store it now, it is not shown again.")
+
+
+@apikey_app.command("list")
+@friendly
+def apikey_list() -> None:
+    """List keys by prefix (never the keys themselves)."""
+    from dispatcher.store.apikeys import list_keys
+
+    table = Table("prefix", "tenant", "label", "created", "last used", "revoked")
+    with engine() as made:
+        keys = list_keys(made)
+    for k in keys:
+        table.add_row(
+            k.prefix,
+            k.tenant,
+            k.label or "",
+            f"{k.created_at:%Y-%m-%d %H:%M}",
+            f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "",
+            f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",
+        )
+    out.print(table)
+
+
+@apikey_app.command("revoke")
+@friendly
+def apikey_revoke(
+    prefix: Annotated[str, typer.Argument(help="The key's prefix (or the key).")],
+) -> None:
+    """Revoke a key: requests with it get 401 from now on."""
+    from dispatcher.store.apikeys import revoke
+
+    with engine() as made:
+        revoke(made, prefix)
+    err.print("revoked")
+
+
+@friendly
+def api(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs)."""
+    import uvicorn
+
+    get_settings()  # fail now, with a clear message, on a bad setting
+    uvicorn.run(
+        "dispatcher.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )

@@ -1,0 +1,199 @@
+"""``pregonero campaign ...``: the operator's view of campaigns (any tenant)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy import Connection, Engine
+
+from dispatcher import intake
+from dispatcher.cli.common import engine, friendly, out
+from dispatcher.domain.message import Method
+from dispatcher.domain.status import CAMPAIGN_FINAL, CampaignStatus, Purpose, RecipientStatus
+from dispatcher.engine import recover
+from dispatcher.intake.sources import csv_numbers
+from dispatcher.settings import get_settings
+from dispatcher.store import reads, steering
+
+app = typer.Typer(no_args_is_help=True, help="Submit, watch and steer campaigns.")
+
+DETAIL_FIELDS = (
+    "id",
+    "name",
+    "status",
+    "waiting_reason",
+    "next_send_at",
+    "purpose",
+    "method",
+    "progress",
+    "rate_per_s",
+    "eta_s",
+    "started_at",
+    "finished_at",
+    "failure_reason",
+)
+
+
+def watch(
+    engine: Engine, campaign_id: int, interval_s: float, poll_s: float = 1.0
+) -> dict[str, Any]:
+    """A progress bar until the campaign is finished; returns its last detail."""
+    with Progress(
+        TextColumn("[bold]campaign {task.fields[cid]}[/bold] {task.fields[status]}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[waiting]}"),
+    ) as progress:
+        task = progress.add_task("send", total=1, cid=campaign_id, status="", waiting="")
+        while True:
+            info = reads.campaign_detail(engine, None, campaign_id, interval_s)
+            sendable = max(info["counts"]["sendable"], 1)
+            done = sendable - info["counts"]["by_status"][RecipientStatus.PENDING]
+            waiting = f"waiting: {info['waiting_reason']}" if info["waiting_reason"] else ""
+            if info["next_send_at"]:
+                waiting += f" until {info['next_send_at']:%Y-%m-%d %H:%M %Z}"
+            progress.update(
+                task, total=sendable, completed=done, status=info["status"], waiting=waiting
+            )
+            if info["status"] in CAMPAIGN_FINAL:
+                return info
+            time.sleep(poll_s)
+
+
+@app.command("submit")
+@friendly
+def submit(
+    file: Annotated[Path, typer.Argument(help="CSV: one number per line, or a msisdn column.")],
+    tenant: Annotated[str, typer.Option(help="The tenant it belongs to.")],
+    name: Annotated[str, typer.Option(help="Campaign name.")],
+    message: Annotated[str, typer.Option(help="The text.")],
+    method: Annotated[Method, typer.Option(help="metodo_envio.")] = Method.ONE_WAY,
+    purpose: Annotated[
+        Purpose, typer.Option(help="Ley 2300 applies to commercial and collection.")
+    ] = Purpose.TRANSACTIONAL,
+    priority: Annotated[str, typer.Option(help="normal or high.")] = "normal",
+    wait: Annotated[bool, typer.Option(help="Show progress until it finishes.")] = False,
+) -> None:
+    """Submit a campaign from a CSV file (the same rules as the API)."""
+    settings = get_settings()
+    spec = intake.CampaignSpec(
+        name=name, message=message, method=method, purpose=purpose, priority=priority
+    )
+    with engine() as made, file.open("rb") as handle:
+        tenant_id = reads.tenant_id(made, tenant)
+        result = intake.submit(
+            made, settings, tenant_id, spec, csv_numbers(handle), request_hash=uuid.uuid4().hex
+        )
+        c = result.counts
+        out.print(
+            f"campaign {result.campaign_id}: {c.sendable:,} to send in {result.chunks} blocks "
+            f"({c.invalid:,} invalid, {c.duplicate:,} duplicate, {c.suppressed:,} suppressed); "
+            f"about {result.chunks * settings.block_interval_s:,.0f} s at the account's pace",
+            highlight=False,
+        )
+        for sample in result.invalid_sample[:5]:
+            out.print(
+                f"  line {sample['line']}: {sample['value']!r} {sample['detail']}", highlight=False
+            )
+        if wait:
+            watch(made, result.campaign_id, settings.block_interval_s)
+
+
+@app.command("status")
+@friendly
+def status(
+    campaign_id: int,
+    wait: Annotated[bool, typer.Option(help="Show progress until it finishes.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Counts, progress, waiting reason and ETA of one campaign."""
+    interval = get_settings().block_interval_s
+    with engine() as made:
+        info = (
+            watch(made, campaign_id, interval)
+            if wait
+            else reads.campaign_detail(made, None, campaign_id, interval)
+        )
+    if as_json:
+        print(json.dumps(info, default=str, indent=2))
+        return
+    table = Table("field", "value", show_header=False)
+    for key in DETAIL_FIELDS:
+        table.add_row(key, "" if info[key] is None else str(info[key]))
+    for key, value in info["counts"]["by_status"].items():
+        if value:
+            table.add_row(f"recipients {key}", f"{value:,}")
+    out.print(table)
+
+
+@app.command("list")
+@friendly
+def list_(
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant's.")] = None,
+    status_: Annotated[
+        CampaignStatus | None, typer.Option("--status", help="Only this status.")
+    ] = None,
+    limit: int = 20,
+) -> None:
+    """The newest campaigns."""
+    with engine() as made:
+        rows = reads.operator_list(made, tenant, status_, limit)
+    table = Table("id", "tenant", "name", "status", "waiting", "numbers", "created")
+    for r in rows:
+        table.add_row(
+            str(r.id),
+            r.tenant,
+            r.name,
+            r.status,
+            r.waiting_reason or "",
+            f"{r.sendable:,}",
+            f"{r.created_at:%Y-%m-%d %H:%M}",
+        )
+    out.print(table)
+
+
+def _steer(
+    action: Callable[[Connection, int, int | None], steering.Steered], campaign_id: int
+) -> None:
+    with engine() as made, made.begin() as conn:
+        result = action(conn, campaign_id, None)
+    out.print(json.dumps(asdict(result)), highlight=False)
+
+
+@app.command("pause")
+@friendly
+def pause(campaign_id: int) -> None:
+    """Pause: no block of it starts after this."""
+    _steer(steering.pause, campaign_id)
+
+
+@app.command("resume")
+@friendly
+def resume(campaign_id: int) -> None:
+    _steer(steering.resume, campaign_id)
+
+
+@app.command("cancel")
+@friendly
+def cancel(campaign_id: int) -> None:
+    """Cancel what is not sent yet; a block at the provider finishes."""
+    _steer(steering.cancel, campaign_id)
+
+
+@app.command("requeue-uncertain")
+@friendly
+def requeue_uncertain(campaign_id: int) -> None:
+    """Send the uncertain numbers again: only when you know they did not go out."""
+    with engine() as made:
+        moved = recover.requeue_uncertain(made, campaign_id)
+    out.print(f"{moved:,} uncertain numbers of campaign {campaign_id} will be sent again")

@@ -1,1 +1,0 @@
-"""Postgres: typed models, engine and sessions, and the queries the services use."""

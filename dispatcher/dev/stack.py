@@ -1,0 +1,249 @@
+"""A whole Pregonero on one machine, for the demo, the end-to-end tests and the benchmarks:
+a fresh database, a Redis of its own, the simulator, Celery worker processes and beat —
+started (and, in tests, killed) like real ones.  It spawns ``celery`` as a program; the
+core still never imports Celery."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import redis
+from sqlalchemy import Engine, text
+
+from dispatcher import intake
+from dispatcher.dev import services
+from dispatcher.dev.services import free_port, wait_until
+from dispatcher.domain.message import Method
+from dispatcher.domain.status import CampaignStatus
+from dispatcher.intake.sources import json_numbers
+from dispatcher.provider.simserver import SimulatorServer
+from dispatcher.provider.simulator import SimConfig
+from dispatcher.settings import Settings, load_settings
+from dispatcher.store import reads
+from dispatcher.store.apikeys import create_key
+from dispatcher.store.db import make_engine
+from dispatcher.store.migrate import upgrade
+
+BIN = Path(sys.executable).parent
+FEED_DEPTH = 3
+
+
+def submit_numbers(
+    engine: Engine, settings: Settings, tenant_id: int, numbers: list[str], **spec: Any
+) -> int:
+    """Intake of a list of numbers, as the API does it, for drills and tests."""
+    spec.setdefault("name", "drill")
+    spec.setdefault("message", "hola")
+    if "method" in spec:
+        spec["method"] = Method(spec["method"])
+    return intake.submit(
+        engine,
+        settings,
+        tenant_id,
+        intake.CampaignSpec(**spec),
+        json_numbers(numbers),
+        request_hash=uuid.uuid4().hex,
+    ).campaign_id
+
+
+@dataclass
+class PrivateRedis:
+    """A Redis of our own that a test may restart (losing everything, like the real one)."""
+
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                services.redis_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: services.port_open("127.0.0.1", self.port), 10, "redis")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+
+
+@dataclass
+class Stack:
+    pg_server_url: str
+    block_interval_s: float = 0.2
+    sim_config: SimConfig = field(default_factory=lambda: SimConfig(enforce_window=False))
+    extra_env: dict[str, str] = field(default_factory=dict)
+    workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    beat: subprocess.Popen[bytes] | None = None
+    logs: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="pregonero-e2e-")))
+
+    def __post_init__(self) -> None:
+        self.db_name = f"pregonero_e2e_{uuid.uuid4().hex[:8]}"
+        self.db_url = services.create_database(self.pg_server_url, self.db_name)
+        upgrade(self.db_url)
+        self.engine: Engine = make_engine(self.db_url, pool_size=2)
+        self.redis = PrivateRedis()
+        self.redis.start()
+        self.sim = SimulatorServer(config=self.sim_config).start()
+        # The sweeper must not re-publish what only waits its turn in the broker (the
+        # settings refuse a shorter delay), yet a drill wants lost messages back soon.
+        queue_wait_s = FEED_DEPTH * (self.block_interval_s + 0.05)
+        self.env = {
+            **os.environ,
+            "PREGONERO_DATABASE_URL": self.db_url,
+            "PREGONERO_REDIS_URL": self.redis.url,
+            "PREGONERO_PROVIDER_SEND_URL": self.sim.send_url,
+            "PREGONERO_PROVIDER_BALANCE_URL": self.sim.balance_url,
+            "PREGONERO_PROVIDER_USER": "demo",
+            "PREGONERO_PROVIDER_TOKEN": "demo-token",
+            "PREGONERO_PROVIDER_PASSWORD": "demo-password",
+            "PREGONERO_BLOCK_INTERVAL_S": str(self.block_interval_s),
+            "PREGONERO_SEND_WINDOW": "00:00-24:00",
+            "PREGONERO_PROVIDER_CONNECT_TIMEOUT_S": "1",
+            "PREGONERO_PROVIDER_READ_TIMEOUT_S": "1",
+            "PREGONERO_SWEEP_AFTER_S": f"{max(4.0, 2 * queue_wait_s + 1):g}",
+            "PREGONERO_BALANCE_POLL_S": "1",
+            **self.extra_env,
+        }
+        self.settings = load_settings(database_url=self.db_url)  # what intake needs
+        name = f"e2e-{uuid.uuid4().hex[:6]}"
+        create_key(self.engine, name)
+        self.tenant_id = reads.tenant_id(self.engine, name)
+
+    # -- processes ------------------------------------------------------------------------
+    def start_worker(self, name: str, concurrency: int = 1, loglevel: str = "INFO") -> None:
+        log = (self.logs / f"{name}.log").open("ab")
+        self.workers[name] = subprocess.Popen(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "workers",
+                "worker",
+                "-c",
+                str(concurrency),
+                "-n",
+                f"{name}@%h",
+                "--loglevel",
+                loglevel,
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill_worker(self, name: str) -> None:
+        """kill -9 of the worker and its pool children: what a crashed host looks like."""
+        proc = self.workers.pop(name)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+    def start_beat(self) -> None:
+        log = (self.logs / "beat.log").open("ab")
+        self.beat = subprocess.Popen(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "workers",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(self.logs / "beat-schedule"),
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self) -> None:
+        for proc in [*self.workers.values(), *([self.beat] if self.beat else [])]:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        self.workers.clear()
+        self.sim.stop()
+        self.redis.stop()
+        self.engine.dispose()
+        services.drop_database(self.pg_server_url, self.db_name)
+
+    # -- data -------------------------------------------------------------------------------
+    def submit(self, numbers: list[str], **spec: Any) -> int:
+        return submit_numbers(self.engine, self.settings, self.tenant_id, numbers, **spec)
+
+    def q(self, sql: str, **params: Any) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(text(sql), params).all())
+
+    def campaign_status(self, campaign_id: int) -> CampaignStatus:
+        return CampaignStatus(
+            self.q("SELECT status FROM campaign WHERE id = :c", c=campaign_id)[0][0]
+        )
+
+    def statuses(self, campaign_id: int) -> dict[str, int]:
+        return {
+            s: n
+            for s, n in self.q(
+                "SELECT status, count(*) FROM recipient WHERE campaign_id = :c GROUP BY 1",
+                c=campaign_id,
+            )
+        }
+
+    def wait_completed(self, campaign_id: int, timeout_s: float) -> None:
+        wait_until(
+            lambda: self.campaign_status(campaign_id) is CampaignStatus.COMPLETED,
+            timeout_s,
+            f"campaign {campaign_id} to complete",
+        )
+
+    def task_runs(self, task: str) -> int:
+        """How many times the workers have finished ``task`` so far, from their logs
+        (Celery logs ``Task <name>[<id>] succeeded`` at INFO)."""
+        needle = f"Task {task}["
+        runs = 0
+        for log in self.logs.glob("*.log"):
+            for line in log.read_text(errors="replace").splitlines():
+                if needle in line and "] succeeded" in line:
+                    runs += 1
+        return runs
+
+    def wait_for_runs(self, task: str, more: int, timeout_s: float = 60) -> None:
+        """Wait until the workers finish ``task`` ``more`` times from now: proof that
+        the system had its chances to act, where a sleep would only hope so."""
+        target = self.task_runs(task) + more
+        wait_until(lambda: self.task_runs(task) >= target, timeout_s, f"{more} runs of {task}")
+
+    def request_starts(self) -> list[float]:
+        return sorted(r.started_at for r in self.sim.sim.records)
+
+    def redis_client(self) -> redis.Redis[bytes]:
+        return redis.Redis.from_url(self.redis.url)

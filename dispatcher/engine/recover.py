@@ -1,0 +1,62 @@
+"""Beat's periodic work on the outbox (DESIGN §5.3, §5.5): release what is due, re-publish
+what seems lost, reap what a dead worker left, expire, finish, and the operator's
+requeue.  Each is one transaction, safe to run twice at once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from dispatcher.engine.ports import Publish
+from dispatcher.settings import Settings
+from dispatcher.store import campaigns, chunks, steering
+
+log = logging.getLogger(__name__)
+
+
+def release_due(engine: Engine, now: datetime) -> int:
+    """Deferred chunks whose time has come go back to ``ready``."""
+    with engine.begin() as conn:
+        return chunks.release_due(conn, now)
+
+
+def sweep(engine: Engine, settings: Settings, publish: Publish) -> list[int]:
+    """Re-publish ``queued`` chunks whose message seems lost; duplicates are no-ops."""
+    with engine.begin() as conn:
+        ids = chunks.republish_stale(conn, settings.sweep_after_s)
+    for chunk_id in ids:
+        publish(chunk_id)
+    if ids:
+        log.warning("re-published %d queued chunks whose message seemed lost", len(ids))
+    return ids
+
+
+def reap(engine: Engine, settings: Settings) -> int:
+    """Chunks left ``sending`` past the request lease become uncertain."""
+    with engine.begin() as conn:
+        lost = chunks.reap(conn, settings.request_lease_s)
+    if lost:
+        log.error("%d chunks were left sending by a lost worker: now uncertain", lost)
+    return lost
+
+
+def expire(engine: Engine, now: datetime) -> int:
+    """Numbers not sent by ``expires_at`` are cancelled with reason ``expired``."""
+    with engine.begin() as conn:
+        return sum(steering.expire(conn, c) for c in steering.due_to_expire(conn, now))
+
+
+def finish_all(engine: Engine) -> int:
+    """Complete running campaigns with nothing left to send (a safety net: the chunk
+    that closes last completes its campaign itself)."""
+    with engine.begin() as conn:
+        ids = campaigns.running_without_open_chunks(conn)
+        return sum(campaigns.complete_if_done(conn, i) for i in ids)
+
+
+def requeue_uncertain(engine: Engine, campaign_id: int, tenant_id: int | None = None) -> int:
+    """The operator's decision: send the uncertain numbers of a campaign again."""
+    with engine.begin() as conn:
+        return steering.requeue_uncertain(conn, campaign_id, tenant_id)

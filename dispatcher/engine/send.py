@@ -1,0 +1,238 @@
+"""``send_chunk``: DESIGN §5.2 — slot, claim, send, record.  At most once, never outside
+the window, never a guessed outcome.
+
+One send reads top-down and never calls back up:
+
+1. prepare, before the slot: read the chunk (``store.sending``), ``gate`` it
+   (``domain.plan``), drop numbers that opted out since intake, keep Ley 2300's one
+   message a day, load the numbers;
+2. slot: an in-flight place and the next start time from the shared limiter (a port);
+3. claim: one UPDATE ``queued -> sending``; the window is asked once, here;
+4. send (``provider.client``), decide what the answer means (``domain.plan``), and
+   apply that plan in one transaction (``store.sending``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine
+
+from dispatcher.domain.plan import (
+    Block,
+    BlockPlan,
+    Gate,
+    Verdict,
+    decide_answer,
+    decide_failure,
+    gate,
+)
+from dispatcher.domain.status import LEY_2300, ChunkStatus
+from dispatcher.domain.window import SendWindow
+from dispatcher.engine.ports import Clock, Limiter, slot
+from dispatcher.errors import ProviderError
+from dispatcher.provider.client import ProviderClient
+from dispatcher.settings import Settings
+from dispatcher.store import chunks, recipients, sending
+from dispatcher.store.rows import ChunkToSend
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What became of one ``send_chunk``: the task's result, as Flower shows it."""
+
+    chunk_id: int
+    outcome: Gate | Verdict
+    campaign_id: int | None = None
+    detail: str = ""
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        parts = [f"chunk {self.chunk_id}"]
+        if self.campaign_id is not None:
+            parts.append(f"campaign {self.campaign_id}")
+        parts.append(self.outcome.value)
+        if self.detail:
+            parts.append(self.detail)
+        parts += [f"{k} {v}" for k, v in sorted(self.counts.items())]
+        return ", ".join(parts)
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class _Job:
+    row: ChunkToSend
+    window: SendWindow
+    numbers: tuple[tuple[int, str], ...]
+
+
+class Sender:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        client_for: Callable[[str], ProviderClient],
+        limiter: Limiter,
+        clock: Clock,
+        worker: str,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.engine, self.settings, self.client_for = engine, settings, client_for
+        self.limiter, self.clock, self.worker, self.sleep = limiter, clock, worker, sleep
+
+    def send_chunk(self, chunk_id: int) -> SendResult:
+        job = self._prepare(chunk_id)
+        if isinstance(job, SendResult):
+            return job
+        s, account = self.settings, job.row.account
+        with slot(
+            self.limiter,
+            account,
+            f"{self.worker}:{chunk_id}",
+            spacing_s=s.block_interval_s + s.slot_margin_s,
+            max_in_flight=s.max_in_flight,
+            lease_s=s.request_lease_s,
+            sleep=self.sleep,
+            still_wanted=lambda: self._still_queued(chunk_id),
+        ) as wanted:
+            if not wanted:
+                return SendResult(chunk_id, Gate.GONE, detail="claimed elsewhere")
+            attempts = self._claim(job)
+            if isinstance(attempts, SendResult):
+                return attempts
+            block = Block(job.numbers, attempts)
+            try:
+                answer = self.client_for(account).send_block(
+                    [m for _n, m in job.numbers], job.row.message, job.row.method
+                )
+            except ProviderError as exc:
+                plan = decide_failure(block, exc, self.clock())
+            else:
+                if answer.unexpected:
+                    log.warning(
+                        "chunk %s: the answer names numbers we did not send: %s",
+                        chunk_id,
+                        answer.unexpected[:5],
+                    )
+                plan = decide_answer(block, answer, job.window, self.clock())
+        with self.engine.begin() as conn:
+            sending.apply(conn, job.row, plan)
+        self._log(job.row, plan)
+        return SendResult(
+            chunk_id, plan.verdict, job.row.chunk.campaign_id, _detail(plan), plan.counts()
+        )
+
+    # -- before the slot ----------------------------------------------------------------
+    def _prepare(self, chunk_id: int) -> _Job | SendResult:
+        now = self.clock()
+        with self.engine.begin() as conn:
+            row = sending.read(conn, chunk_id)
+            if row is None:
+                return SendResult(chunk_id, Gate.GONE, detail="no such chunk")
+            window = self.settings.window_for(row.purpose)
+            verdict = gate(row.status, row.campaign_status, row.account_paused, window.is_open(now))
+            if verdict is not Gate.GO:
+                return self._not_sent(conn, row, verdict, window, now)
+            chunk = row.chunk
+            recipients.drop_suppressed(conn, chunk)
+            if row.purpose in LEY_2300:
+                self._one_a_day(conn, row, window, now)
+            numbers = recipients.pending_numbers(conn, chunk)
+            if not numbers:
+                chunks.close_empty(conn, chunk)
+                return SendResult(chunk_id, Gate.GONE, chunk.campaign_id, "no pending numbers left")
+        return _Job(row, window, tuple(numbers))
+
+    def _one_a_day(
+        self, conn: Connection, row: ChunkToSend, window: SendWindow, now: datetime
+    ) -> None:
+        """Ley 2300: at most one commercial or collection message per number per day
+        across the tenant's campaigns; numbers reached today wait for the next
+        permitted day."""
+        day = now.astimezone(window.tz).date()
+        taken = recipients.reserve_daily_contacts(conn, row.chunk, row.tenant_id, day)
+        if taken:
+            opens = window.next_day_open(now)
+            chunks.keep_for_another_day(conn, row.chunk, taken, opens)
+            log.info(
+                "campaign %s: %d numbers already reached today wait until %s",
+                row.chunk.campaign_id,
+                len(taken),
+                opens,
+            )
+
+    def _still_queued(self, chunk_id: int) -> bool:
+        with self.engine.connect() as conn:
+            return chunks.status_of(conn, chunk_id) is ChunkStatus.QUEUED
+
+    # -- the claim ------------------------------------------------------------------------
+    def _claim(self, job: _Job) -> int | SendResult:
+        """The chunk's attempts (this one included) once it is ours, or why not."""
+        now = self.clock()
+        window_open = job.window.is_open(now)
+        chunk_id = job.row.chunk.id
+        with self.engine.begin() as conn:
+            if window_open and (attempts := sending.claim(conn, chunk_id, self.worker, now)):
+                return attempts
+            row = sending.read(conn, chunk_id)  # zero rows: someone has it, or it must wait
+            if row is None:
+                return SendResult(chunk_id, Gate.GONE, detail="no such chunk")
+            verdict = gate(row.status, row.campaign_status, row.account_paused, window_open)
+            # Open window, queued, running, unpaused, yet not claimed: it expired.
+            return self._not_sent(
+                conn, row, Gate.HOLD if verdict is Gate.GO else verdict, job.window, now
+            )
+
+    def _not_sent(
+        self, conn: Connection, row: ChunkToSend, verdict: Gate, window: SendWindow, now: datetime
+    ) -> SendResult:
+        chunk = row.chunk
+        if verdict is Gate.WINDOW:
+            opens = window.next_open(now)
+            chunks.wait_for_window(conn, chunk.campaign_id, opens)
+            return SendResult(chunk.id, verdict, chunk.campaign_id, f"window closed until {opens}")
+        if verdict is Gate.HOLD:
+            chunks.back_to_ready(conn, chunk.id, ChunkStatus.QUEUED)
+            return SendResult(
+                chunk.id, verdict, chunk.campaign_id, "campaign or account not sending"
+            )
+        return SendResult(chunk.id, verdict, chunk.campaign_id, f"chunk is {row.status}")
+
+    def _log(self, row: ChunkToSend, plan: BlockPlan) -> None:
+        chunk = row.chunk
+        if plan.pause is not None:
+            log.warning("account %s paused (%s): %s", row.account, plan.pause, plan.error or "")
+        match plan.verdict:
+            case Verdict.UNCERTAIN:
+                log.error("chunk %s is uncertain: %s", chunk.id, plan.error)
+            case Verdict.FAIL:
+                log.error("campaign %s failed: %s", chunk.campaign_id, plan.error)
+            case Verdict.RETRY:
+                log.warning(
+                    "chunk %s never left (%s); retry at %s", chunk.id, plan.error, plan.not_before
+                )
+            case Verdict.DEFER if plan.clocks_disagree:
+                log.error(
+                    "provider says outside authorised hours (-2) but our window %s is open: "
+                    "the clocks disagree; chunk %s waits until %s",
+                    self.settings.send_window,
+                    chunk.id,
+                    plan.not_before,
+                )
+
+
+def _detail(plan: BlockPlan) -> str:
+    if plan.pause is not None:
+        return f"account paused ({plan.pause})"
+    if plan.verdict in (Verdict.DEFER, Verdict.RETRY) and plan.not_before is not None:
+        return f"until {plan.not_before.isoformat()}"
+    if plan.verdict is Verdict.FAIL:
+        return plan.error or ""
+    return ""

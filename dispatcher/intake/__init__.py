@@ -1,0 +1,7 @@
+"""Intake (DESIGN §5.1): validate a campaign, store it with every recipient, cut its
+chunks — in one transaction, or nothing at all."""
+
+from dispatcher.intake.spec import CampaignSpec, RequestHasher
+from dispatcher.intake.submit import IntakeResult, submit
+
+__all__ = ["CampaignSpec", "IntakeResult", "RequestHasher", "submit"]

@@ -1,0 +1,78 @@
+"""A campaign's fields, checked before anything is stored, and the identity of a
+submission for Idempotency-Key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from dispatcher.domain.message import MessageInfo, Method, inspect, problem_text
+from dispatcher.domain.status import Purpose
+from dispatcher.errors import ValidationFailed
+
+PRIORITIES = {"normal": 0, "high": 10}
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    name: str
+    message: str
+    method: Method = Method.ONE_WAY
+    purpose: Purpose = Purpose.TRANSACTIONAL
+    priority: str = "normal"
+    start_at: datetime | None = None
+    expires_at: datetime | None = None
+    callback_url: str | None = None
+
+    def canonical(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("start_at", "expires_at"):
+            data[key] = data[key].isoformat() if data[key] else None
+        data["method"] = self.method.value
+        data["purpose"] = Purpose(self.purpose).value
+        return data
+
+
+class RequestHasher:
+    """The identity of a submission, for Idempotency-Key: the campaign's fields and the
+    numbers' bytes (not the multipart boundary, which differs between retries)."""
+
+    def __init__(self, spec: CampaignSpec, extra: dict[str, Any] | None = None):
+        self._hash = hashlib.sha256()
+        self._hash.update(json.dumps([spec.canonical(), extra or {}], sort_keys=True).encode())
+
+    def update(self, data: bytes) -> None:
+        self._hash.update(data)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def check_spec(spec: CampaignSpec, links_allowed: bool) -> MessageInfo:
+    """Refuse what the provider would refuse, before storing anything."""
+    problems: list[dict[str, str]] = []
+    for name in ("name", "message", "callback_url"):
+        if "\x00" in (getattr(spec, name) or ""):
+            problems.append({"field": name, "detail": "remove the NUL (\\x00) character"})
+    if not spec.name.strip():
+        problems.append({"field": "name", "detail": "give the campaign a name"})
+    info = inspect(spec.message)
+    if info.problem is not None:
+        problems.append({"field": "message", "detail": problem_text(info.problem, info.chars)})
+    if info.has_link and not links_allowed:
+        problems.append(
+            {
+                "field": "message",
+                "detail": f"the message has a link ({info.links[0]}) and the provider account "
+                "is not authorised for links (it would answer -10): remove the link, or ask the "
+                "provider to enable links and set PREGONERO_PROVIDER_LINKS_ALLOWED=true",
+            }
+        )
+    if spec.start_at and spec.expires_at and spec.expires_at <= spec.start_at:
+        problems.append({"field": "expires_at", "detail": "expires_at must be after start_at"})
+    if problems:
+        raise ValidationFailed("the campaign cannot be sent as it is", problems=problems)
+    return info

@@ -1,0 +1,137 @@
+"""The producer: validate a campaign, store it with its recipients, cut it into chunks.
+
+Everything happens in one transaction: the campaign row, every recipient (COPY, one
+pass, nothing held whole in memory but the set of numbers seen) and the ``ready``
+chunks.  A failure at any point rolls everything back: nothing is half-stored.  The
+chunk table is the outbox the feeder publishes from; intake never talks to Celery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from dispatcher.accounts import account_for
+from dispatcher.domain.message import MessageInfo
+from dispatcher.domain.numbers import FastNormaliser
+from dispatcher.errors import ValidationFailed
+from dispatcher.intake.rows import RecipientRows
+from dispatcher.intake.spec import PRIORITIES, CampaignSpec, check_spec
+from dispatcher.settings import Settings
+from dispatcher.store import accounts, suppressions
+from dispatcher.store import intake as store
+from dispatcher.store.intake import Tally
+
+# Suppression lists up to this size are read once per intake; larger ones are asked per batch.
+SUPPRESSION_PRELOAD_MAX = 250_000
+
+
+@dataclass
+class IntakeResult:
+    campaign_id: int
+    counts: Tally
+    chunks: int
+    message: MessageInfo
+    invalid_sample: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _SuppressionCheck:
+    def __init__(self, engine: Engine):
+        self._engine = engine
+        with engine.connect() as conn:
+            small = suppressions.count(conn) <= SUPPRESSION_PRELOAD_MAX
+            self._all = suppressions.all_numbers(conn) if small else None
+
+    def __call__(self, numbers: list[str]) -> set[str]:
+        if not numbers:
+            return set()
+        if self._all is not None:
+            return self._all.intersection(numbers)
+        with self._engine.connect() as conn:
+            return suppressions.among(conn, numbers)
+
+
+def submit(
+    engine: Engine,
+    settings: Settings,
+    tenant_id: int,
+    spec: CampaignSpec,
+    numbers: Iterable[tuple[int, str]],
+    *,
+    request_hash: str | Callable[[], str],
+    idempotency_key: str | None = None,
+    strict: bool = False,
+) -> IntakeResult:
+    """Store a campaign with all its recipients and chunks, or nothing at all."""
+    account = account_for(settings, spec.method)
+    info = check_spec(spec, account.links_allowed)
+    suppressed = _SuppressionCheck(engine)
+    with engine.begin() as conn:  # short: the long transaction below must not hold it
+        accounts.sync(conn, [account])
+    with engine.connect() as conn, conn.begin():
+        campaign_id = store.create_campaign(
+            conn,
+            {
+                "tenant_id": tenant_id,
+                "account": account.name,
+                "name": spec.name,
+                "message": spec.message,
+                "method": spec.method,
+                "purpose": spec.purpose,
+                "priority": PRIORITIES[spec.priority],
+                "start_at": spec.start_at,
+                "expires_at": spec.expires_at,
+                "idempotency_key": idempotency_key,
+                "callback_url": spec.callback_url,
+                "encoding": info.encoding.value,
+                "segments": info.segments,
+            },
+        )
+        rows = RecipientRows(
+            campaign_id,
+            settings.chunk_size,
+            settings.max_recipients,
+            FastNormaliser(settings.default_region),
+            suppressed,
+        )
+        store.copy_recipients(conn, rows.rows(numbers))
+        tally = rows.tally
+        _refuse_if_unsendable(tally, rows.sample, strict)
+        spans = rows.spans
+        store.cut_chunks(conn, campaign_id, spans, spec.start_at)
+        digest = request_hash() if callable(request_hash) else request_hash
+        store.record_counts(conn, campaign_id, tally, len(spans), digest)
+    return IntakeResult(campaign_id, tally, len(spans), info, rows.sample)
+
+
+def _sample_problems(sample: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [
+        {"field": "recipients", "detail": f"line {s['line']}: {s['value']!r} {s['detail']}"}
+        for s in sample
+    ]
+
+
+def _refuse_if_unsendable(tally: Tally, sample: list[dict[str, Any]], strict: bool) -> None:
+    extra = {"invalid_sample": sample, "counts": asdict(tally)}
+    if tally.submitted == 0:
+        raise ValidationFailed(
+            "the campaign has no numbers",
+            problems=[{"field": "recipients", "detail": "send at least one number"}],
+        )
+    if strict and tally.invalid:
+        raise ValidationFailed(
+            f"{tally.invalid} of {tally.submitted} numbers are invalid and strict=true refuses "
+            "the whole campaign: fix them (see invalid_sample) or drop strict",
+            problems=_sample_problems(sample),
+            extra=extra,
+        )
+    if tally.sendable == 0:
+        raise ValidationFailed(
+            f"no number in the campaign can be sent ({tally.invalid} invalid, "
+            f"{tally.suppressed} suppressed, {tally.duplicate} duplicate)",
+            problems=_sample_problems(sample),
+            extra=extra,
+        )

@@ -1,0 +1,117 @@
+"""API keys: shown once at creation, stored only as a SHA-256 hash.
+
+A key looks like ``pgo_<prefix>_<secret>``.  The prefix names the key in listings and
+revocation without revealing it; keys are long random strings, so a fast hash is the
+right tool (a password hash would only slow every request down).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from dispatcher.errors import NotFound, ValidationFailed
+from dispatcher.store.tables import ApiKey, Tenant
+
+KEY_PREFIX = "pgo_"
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    prefix: str
+    tenant: str
+    label: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _check_tenant_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed("the tenant name must have 1 to 100 characters")
+    return name
+
+
+def create_key(engine: Engine, tenant: str, label: str | None = None) -> str:
+    """Create the tenant if needed and a new key for it; return the key (shown once)."""
+    tenant = _check_tenant_name(tenant)
+    prefix = secrets.token_hex(4)
+    key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    with engine.begin() as conn:
+        statement = insert(Tenant).values(name=tenant)
+        tenant_id = conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[Tenant.name], set_={"name": statement.excluded.name}
+            ).returning(Tenant.id)
+        ).scalar_one()
+        conn.execute(
+            insert(ApiKey).values(
+                tenant_id=tenant_id, prefix=prefix, key_hash=hash_key(key), label=label
+            )
+        )
+    return key
+
+
+def authenticate(engine: Engine, key: str) -> int | None:
+    """The tenant id of a valid, unrevoked key; ``None`` otherwise."""
+    if not key.startswith(KEY_PREFIX) or len(key) > 200:
+        return None
+    valid = (ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
+    with engine.begin() as conn:
+        # Note the use at most once a minute: a write per request would be wasted.
+        tenant = conn.execute(
+            update(ApiKey)
+            .where(
+                *valid,
+                or_(
+                    ApiKey.last_used_at.is_(None),
+                    ApiKey.last_used_at < func.now() - timedelta(minutes=1),
+                ),
+            )
+            .values(last_used_at=func.now())
+            .returning(ApiKey.tenant_id)
+        ).scalar()
+        if tenant is None:
+            tenant = conn.execute(select(ApiKey.tenant_id).where(*valid)).scalar()
+    return None if tenant is None else int(tenant)
+
+
+def revoke(engine: Engine, prefix: str) -> None:
+    prefix = prefix.removeprefix(KEY_PREFIX).split("_")[0]
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(ApiKey)
+            .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
+            .values(revoked_at=func.now())
+        ).rowcount
+    if not done:
+        raise NotFound(
+            f"no active API key with prefix {prefix}; `pregonero apikey list` shows them"
+        )
+
+
+def list_keys(engine: Engine) -> list[KeyInfo]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                ApiKey.prefix,
+                Tenant.name,
+                ApiKey.label,
+                ApiKey.created_at,
+                ApiKey.last_used_at,
+                ApiKey.revoked_at,
+            )
+            .join(Tenant, Tenant.id == ApiKey.tenant_id)
+            .order_by(ApiKey.id)
+        )
+        return [KeyInfo(*row) for row in rows]

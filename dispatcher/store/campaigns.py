@@ -1,0 +1,173 @@
+"""Campaign rows: the transitions of a campaign's status and of why it waits.
+
+These change the campaign row only; ``chunks`` and ``steering`` combine them with the
+chunks' own transitions.  Functions take an open connection inside the caller's
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, exists, func, select, update
+
+from dispatcher.domain.status import (
+    ACCOUNT_WAITS,
+    CAMPAIGN_ACTIVE,
+    CAMPAIGN_FINAL,
+    CHUNK_OPEN,
+    CampaignStatus,
+    WaitingReason,
+)
+from dispatcher.store.sql import any_of
+from dispatcher.store.tables import Campaign, Chunk
+
+
+def lock(conn: Connection, campaign_id: int) -> CampaignStatus | None:
+    """Hold the campaign row until the transaction ends; its status, or None."""
+    status = conn.execute(
+        select(Campaign.status).where(Campaign.id == campaign_id).with_for_update()
+    ).scalar()
+    return None if status is None else CampaignStatus(status)
+
+
+def complete_if_done(
+    conn: Connection,
+    campaign_id: int,
+    statuses: Sequence[CampaignStatus] = (CampaignStatus.RUNNING,),
+) -> bool:
+    """``completed`` once no chunk is left to send.
+
+    Whoever opens a chunk (a new one for numbers that must wait, a requeue) holds the
+    campaign row while doing it; locking the row first, then looking at the chunks in a
+    new statement, sees that chunk once it is committed."""
+    lock(conn, campaign_id)
+    open_chunk = exists().where(Chunk.campaign_id == campaign_id, Chunk.status.in_(CHUNK_OPEN))
+    done = conn.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status.in_(statuses), ~open_chunk)
+        .values(
+            status=CampaignStatus.COMPLETED,
+            waiting_reason=None,
+            next_send_at=None,
+            finished_at=func.now(),
+            updated_at=func.now(),
+        )
+    ).rowcount
+    return bool(done)
+
+
+def running_without_open_chunks(conn: Connection) -> list[int]:
+    has_open = exists().where(Chunk.campaign_id == Campaign.id, Chunk.status.in_(CHUNK_OPEN))
+    rows = conn.execute(
+        select(Campaign.id).where(Campaign.status == CampaignStatus.RUNNING, ~has_open)
+    ).scalars()
+    return [int(i) for i in rows]
+
+
+def start(conn: Connection, campaign_id: int) -> bool:
+    """The feeder takes a chunk of it: it is running, fed now (round-robin), waits for
+    nothing.  False when a pause committed meanwhile: READ COMMITTED re-checks the
+    condition on the newest row version, so a pause always wins."""
+    started = conn.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status.in_(CAMPAIGN_ACTIVE))
+        .values(
+            status=CampaignStatus.RUNNING,
+            last_fed_at=func.clock_timestamp(),
+            waiting_reason=None,
+            next_send_at=None,
+            started_at=func.coalesce(Campaign.started_at, func.now()),
+            updated_at=func.now(),
+        )
+    ).rowcount
+    return bool(started)
+
+
+def wait_for(
+    conn: Connection, campaign_id: int, reason: WaitingReason, until: datetime | None
+) -> None:
+    conn.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id)
+        .values(waiting_reason=reason, next_send_at=until, updated_at=func.now())
+    )
+
+
+def window_opened(conn: Connection, campaign_ids: Iterable[int]) -> None:
+    """Their deferred chunks were released: they no longer wait for the window."""
+    ids = sorted(set(campaign_ids))
+    if not ids:
+        return
+    conn.execute(
+        update(Campaign)
+        .where(
+            Campaign.id == any_of(ids),
+            Campaign.waiting_reason == WaitingReason.WINDOW,
+        )
+        .values(waiting_reason=None, next_send_at=None)
+    )
+
+
+def wait_for_account(conn: Connection, account: str, reason: WaitingReason) -> None:
+    conn.execute(
+        update(Campaign)
+        .where(Campaign.account == account, Campaign.status.in_(CAMPAIGN_ACTIVE))
+        .values(waiting_reason=reason, updated_at=func.now())
+    )
+
+
+def account_resumed(conn: Connection, account: str) -> None:
+    conn.execute(
+        update(Campaign)
+        .where(
+            Campaign.account == account,
+            Campaign.status.in_(CAMPAIGN_ACTIVE),
+            Campaign.waiting_reason.in_(ACCOUNT_WAITS),
+        )
+        .values(waiting_reason=None, updated_at=func.now())
+    )
+
+
+def set_status(
+    conn: Connection,
+    campaign_id: int,
+    status: CampaignStatus,
+    waiting: WaitingReason | None = None,
+    *,
+    finished: bool = False,
+    failure_reason: str | None = None,
+) -> None:
+    values: dict[str, object] = {
+        "status": status,
+        "waiting_reason": waiting,
+        "updated_at": func.now(),
+        "finished_at": func.now() if finished else None,
+    }
+    if failure_reason is not None:
+        values["failure_reason"] = failure_reason
+    conn.execute(update(Campaign).where(Campaign.id == campaign_id).values(values))
+
+
+def callbacks_due(conn: Connection, limit: int) -> list[tuple[int, str]]:
+    """Finished campaigns whose backend system has not yet been told: a day of
+    retries, then we give up."""
+    rows = conn.execute(
+        select(Campaign.id, Campaign.callback_url)
+        .where(
+            Campaign.callback_url.is_not(None),
+            Campaign.callback_done_at.is_(None),
+            Campaign.status.in_(CAMPAIGN_FINAL),
+            Campaign.finished_at > func.now() - timedelta(days=1),
+        )
+        .order_by(Campaign.finished_at)
+        .limit(limit)
+    ).all()
+    return [(int(i), str(url)) for i, url in rows]
+
+
+def callback_delivered(conn: Connection, campaign_id: int) -> None:
+    conn.execute(
+        update(Campaign).where(Campaign.id == campaign_id).values(callback_done_at=func.now())
+    )

@@ -1,0 +1,319 @@
+"""Chunk rows: the outbox's transitions (DESIGN §5).
+
+``ready`` -> (feeder) ``queued`` -> (claim) ``sending`` -> ``done`` | ``uncertain`` |
+``failed``; ``deferred`` waits for ``not_before``; ``cancelled`` by a person or expiry.
+Each function does its whole change: the recipients that move with a chunk, the
+chunk sizes, the counters, and the campaign's completion when its last chunk closes.
+Functions take an open connection inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from dispatcher.domain.status import (
+    CHUNK_UNSENT,
+    ChunkStatus,
+    ChunkWait,
+    Reason,
+    RecipientStatus,
+    WaitingReason,
+)
+from dispatcher.store import campaigns, recipients
+from dispatcher.store.rows import ChunkRef
+from dispatcher.store.sql import any_of
+from dispatcher.store.tables import Chunk, Recipient
+
+_REF = (Chunk.id, Chunk.campaign_id, Chunk.seq, Chunk.n_lo, Chunk.n_hi)
+
+
+def ref(conn: Connection, chunk_id: int) -> ChunkRef:
+    row = conn.execute(select(*_REF).where(Chunk.id == chunk_id)).one()
+    return ChunkRef(*row)
+
+
+def status_of(conn: Connection, chunk_id: int) -> ChunkStatus | None:
+    found = conn.execute(select(Chunk.status).where(Chunk.id == chunk_id)).scalar()
+    return None if found is None else ChunkStatus(found)
+
+
+def back_to_ready(
+    conn: Connection,
+    chunk_id: int,
+    before: ChunkStatus,
+    *,
+    error: str | None = None,
+    raw: str | None = None,
+) -> bool:
+    """Unsent after all: the feeder publishes it again when its campaign and account
+    may send."""
+    values: dict[str, object] = {"status": ChunkStatus.READY, "published_at": None}
+    if error is not None:
+        values["error"] = error
+    if raw is not None:
+        values["raw_answer"] = raw
+    return bool(
+        conn.execute(
+            update(Chunk).where(Chunk.id == chunk_id, Chunk.status == before).values(values)
+        ).rowcount
+    )
+
+
+def defer(
+    conn: Connection,
+    chunk_id: int,
+    before: ChunkStatus,
+    not_before: datetime | None,
+    wait: ChunkWait | None,
+    *,
+    error: str | None = None,
+    raw: str | None = None,
+) -> bool:
+    values: dict[str, object] = {
+        "status": ChunkStatus.DEFERRED,
+        "not_before": not_before,
+        "waiting_reason": wait,
+        "published_at": None,
+    }
+    if error is not None:
+        values["error"] = error
+    if raw is not None:
+        values["raw_answer"] = raw
+    return bool(
+        conn.execute(
+            update(Chunk).where(Chunk.id == chunk_id, Chunk.status == before).values(values)
+        ).rowcount
+    )
+
+
+def wait_for_window(conn: Connection, campaign_id: int, opens: datetime | None) -> None:
+    """Outside the window: the campaign's waiting chunks sleep until it opens (beat
+    releases them); nothing waits in the broker with an ETA.  A queued chunk's message
+    then finds it deferred and does nothing."""
+    conn.execute(
+        update(Chunk)
+        .where(
+            Chunk.campaign_id == campaign_id,
+            Chunk.status.in_((ChunkStatus.READY, ChunkStatus.QUEUED)),
+        )
+        .values(
+            status=ChunkStatus.DEFERRED,
+            not_before=opens,
+            waiting_reason=ChunkWait.WINDOW,
+            published_at=None,
+        )
+    )
+    campaigns.wait_for(conn, campaign_id, WaitingReason.WINDOW, opens)
+
+
+def close(
+    conn: Connection,
+    chunk: ChunkRef,
+    status: ChunkStatus,
+    *,
+    raw: str | None,
+    http_status: int | None,
+    error: str | None = None,
+) -> None:
+    """The block's end state with the provider's raw answer; the campaign completes
+    when this was its last open chunk."""
+    conn.execute(
+        update(Chunk)
+        .where(Chunk.id == chunk.id)
+        .values(
+            status=status,
+            raw_answer=raw,
+            http_status=http_status,
+            error=error,
+            finished_at=func.now(),
+        )
+    )
+    campaigns.complete_if_done(conn, chunk.campaign_id)
+
+
+def close_empty(conn: Connection, chunk: ChunkRef) -> None:
+    """Nothing of it is left to send (opted out, or reached today already)."""
+    conn.execute(
+        update(Chunk)
+        .where(Chunk.id == chunk.id, Chunk.status == ChunkStatus.QUEUED)
+        .values(status=ChunkStatus.DONE, size=0, finished_at=func.now())
+    )
+    campaigns.complete_if_done(conn, chunk.campaign_id)
+
+
+def move_numbers(
+    conn: Connection,
+    source: ChunkRef,
+    ns: Sequence[int],
+    status: ChunkStatus,
+    not_before: datetime | None,
+    wait: ChunkWait | None,
+) -> int:
+    """Put these recipients of ``source`` into a new chunk of their own (balance ran out,
+    a split, Ley 2300) and shrink ``source`` by as many; return the new chunk's seq."""
+    campaigns.lock(conn, source.campaign_id)  # one new seq at a time; see complete_if_done
+    seq = conn.execute(
+        select(func.coalesce(func.max(Chunk.seq), -1) + 1).where(
+            Chunk.campaign_id == source.campaign_id
+        )
+    ).scalar_one()
+    conn.execute(
+        insert(Chunk).values(
+            campaign_id=source.campaign_id,
+            seq=seq,
+            size=len(ns),
+            n_lo=min(ns),
+            n_hi=max(ns),
+            status=status,
+            not_before=not_before,
+            waiting_reason=wait,
+        )
+    )
+    recipients.to_chunk(conn, source.campaign_id, ns, int(seq))
+    conn.execute(update(Chunk).where(Chunk.id == source.id).values(size=Chunk.size - len(ns)))
+    return int(seq)
+
+
+def keep_for_another_day(
+    conn: Connection, chunk: ChunkRef, ns: Sequence[int], opens: datetime | None
+) -> None:
+    """Ley 2300: numbers already reached today wait, apart, for the next permitted day."""
+    move_numbers(conn, chunk, ns, ChunkStatus.DEFERRED, opens, ChunkWait.DAILY_LIMIT)
+
+
+def wait_for_balance(conn: Connection, chunk: ChunkRef, ns: Sequence[int]) -> None:
+    """The provider refused these numbers for balance while the rest of the block went
+    out: they wait, in a chunk of their own, for the account to resume."""
+    move_numbers(conn, chunk, ns, ChunkStatus.READY, None, ChunkWait.BALANCE)
+
+
+def split(conn: Connection, chunk: ChunkRef, last_of_first_half: int) -> None:
+    """-7: too many numbers for one request; both halves go back to ready."""
+    second = recipients.pending_after(conn, chunk, last_of_first_half)
+    if second:
+        move_numbers(conn, chunk, second, ChunkStatus.READY, None, None)
+    conn.execute(
+        update(Chunk)
+        .where(Chunk.id == chunk.id)
+        .values(status=ChunkStatus.READY, published_at=None, n_hi=last_of_first_half)
+    )
+
+
+def cancel_unsent(conn: Connection, campaign_id: int, reason: Reason) -> int:
+    """Cancel the chunks not yet at the provider and their pending recipients; return
+    how many recipients were cancelled.  A block being sent finishes."""
+    seqs = (
+        conn.execute(
+            update(Chunk)
+            .where(Chunk.campaign_id == campaign_id, Chunk.status.in_(CHUNK_UNSENT))
+            .values(status=ChunkStatus.CANCELLED, finished_at=func.now())
+            .returning(Chunk.seq)
+        )
+        .scalars()
+        .all()
+    )
+    if not seqs:
+        return 0
+    return recipients.move(
+        conn,
+        campaign_id,
+        Recipient.chunk_seq == any_of(seqs),
+        RecipientStatus.PENDING,
+        RecipientStatus.CANCELLED,
+        reason,
+    )
+
+
+def requeue_uncertain(conn: Connection, campaign_id: int) -> int:
+    """The operator's decision: the uncertain chunks are sent again; return how many
+    recipients will be."""
+    refs = conn.execute(
+        update(Chunk)
+        .where(Chunk.campaign_id == campaign_id, Chunk.status == ChunkStatus.UNCERTAIN)
+        .values(status=ChunkStatus.READY, published_at=None, finished_at=None)
+        .returning(*_REF)
+    ).all()
+    return sum(
+        recipients.move(
+            conn,
+            campaign_id,
+            recipients.in_chunk(ChunkRef(*r)),
+            RecipientStatus.UNCERTAIN,
+            RecipientStatus.PENDING,
+            None,
+        )
+        for r in refs
+    )
+
+
+def publish(conn: Connection, chunk_id: int) -> None:
+    """The feeder hands it to the broker (after this transaction commits)."""
+    conn.execute(
+        update(Chunk)
+        .where(Chunk.id == chunk_id)
+        .values(status=ChunkStatus.QUEUED, published_at=func.now(), waiting_reason=None)
+    )
+
+
+def release_due(conn: Connection, now: datetime) -> int:
+    """Deferred chunks whose time has come go back to ``ready``."""
+    released = (
+        conn.execute(
+            update(Chunk)
+            .where(Chunk.status == ChunkStatus.DEFERRED, Chunk.not_before <= now)
+            .values(status=ChunkStatus.READY, not_before=None, waiting_reason=None)
+            .returning(Chunk.campaign_id)
+        )
+        .scalars()
+        .all()
+    )
+    campaigns.window_opened(conn, released)
+    return len(released)
+
+
+def republish_stale(conn: Connection, after_s: float) -> list[int]:
+    """``queued`` chunks published longer ago than ``after_s``: their message may be lost.
+    Touched so the next sweep waits again; a duplicate message is a no-op at the claim."""
+    ids = conn.execute(
+        update(Chunk)
+        .where(
+            Chunk.status == ChunkStatus.QUEUED,
+            Chunk.published_at < func.now() - timedelta(seconds=after_s),
+        )
+        .values(published_at=func.now())
+        .returning(Chunk.id)
+    ).scalars()
+    return [int(i) for i in ids]
+
+
+def reap(conn: Connection, lease_s: float) -> int:
+    """A chunk left ``sending`` past the longest possible request lost its worker: what
+    it sent cannot be known, so it and its numbers become uncertain."""
+    lost = conn.execute(
+        update(Chunk)
+        .where(
+            Chunk.status == ChunkStatus.SENDING,
+            Chunk.claimed_at < func.now() - timedelta(seconds=lease_s),
+        )
+        .values(
+            status=ChunkStatus.UNCERTAIN,
+            finished_at=func.now(),
+            error="the worker was lost during the request",
+        )
+        .returning(*_REF)
+    ).all()
+    for row in lost:
+        chunk = ChunkRef(*row)
+        recipients.move(
+            conn,
+            chunk.campaign_id,
+            recipients.in_chunk(chunk),
+            RecipientStatus.PENDING,
+            RecipientStatus.UNCERTAIN,
+            Reason.WORKER_LOST,
+        )
+        campaigns.complete_if_done(conn, chunk.campaign_id)
+    return len(lost)

@@ -1,0 +1,25 @@
+"""Engines.  Created by whoever starts (API lifespan, worker process init, a CLI
+command), never at import time."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, create_engine
+
+from dispatcher.settings import Settings
+
+
+def make_engine(url: str, pool_size: int = 5, **kwargs: object) -> Engine:
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        # No server-side prepared statements: their generic plans ignore the values of
+        # range and array parameters, and the bulk statements here depend on them.
+        connect_args={"application_name": "pregonero", "prepare_threshold": None},
+        **kwargs,
+    )
+
+
+def engine_for(settings: Settings, pool_size: int = 2) -> Engine:
+    return make_engine(settings.database_url, pool_size=pool_size)

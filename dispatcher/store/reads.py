@@ -1,0 +1,370 @@
+"""What the API and the CLI read: campaigns (from their counters, not a scan of their
+recipients), recipients page by page or streamed, and the state of the system.  Every
+campaign query takes the tenant: another tenant's campaign is simply not found (an
+operator's tools pass ``None``).  Each function opens its own read-only connection."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, Select, func, select
+
+from dispatcher.domain.numbers import REASON_TEXT, InvalidReason
+from dispatcher.domain.status import (
+    CAMPAIGN_FINAL,
+    CHUNK_OPEN,
+    CampaignStatus,
+    RecipientStatus,
+)
+from dispatcher.errors import NotFound
+from dispatcher.store.tables import COUNTERS, Campaign, Chunk, Recipient, Tenant
+
+SAMPLE_SIZE = 20
+CSV_COLUMNS = ("msisdn", "status", "code", "provider_ref", "updated_at")
+
+_SUMMARY = (
+    Campaign.id,
+    Campaign.name,
+    Campaign.status,
+    Campaign.waiting_reason,
+    Campaign.method,
+    Campaign.purpose,
+    Campaign.priority,
+    Campaign.sendable,
+    Campaign.chunks,
+    Campaign.created_at,
+    Campaign.started_at,
+    Campaign.finished_at,
+)
+_DETAIL = (
+    *_SUMMARY,
+    Campaign.account,
+    Campaign.failure_reason,
+    Campaign.start_at,
+    Campaign.expires_at,
+    Campaign.next_send_at,
+    Campaign.callback_url,
+    Campaign.encoding,
+    Campaign.segments,
+    Campaign.idempotency_key,
+    Campaign.submitted,
+    Campaign.invalid,
+    Campaign.duplicate,
+    Campaign.suppressed,
+    *COUNTERS.values(),
+)
+
+
+AnySelect = Select[*tuple[Any, ...]]
+_Q = TypeVar("_Q", bound=AnySelect)
+
+
+def _owned(query: _Q, tenant_id: int | None) -> _Q:
+    return query if tenant_id is None else query.where(Campaign.tenant_id == tenant_id)
+
+
+def _not_found(campaign_id: int) -> NotFound:
+    return NotFound(
+        f"campaign {campaign_id} does not exist (or belongs to another tenant); "
+        "`pregonero campaign list` shows them"
+    )
+
+
+def _check_owner(conn: Connection, campaign_id: int, tenant_id: int | None) -> None:
+    query = _owned(select(Campaign.id).where(Campaign.id == campaign_id), tenant_id)
+    if conn.execute(query).first() is None:
+        raise _not_found(campaign_id)
+
+
+def owner(engine: Engine, campaign_id: int) -> int:
+    """The tenant a campaign belongs to."""
+    with engine.connect() as conn:
+        tenant = conn.execute(select(Campaign.tenant_id).where(Campaign.id == campaign_id)).scalar()
+    if tenant is None:
+        raise _not_found(campaign_id)
+    return int(tenant)
+
+
+def tenant_id(engine: Engine, name: str) -> int:
+    with engine.connect() as conn:
+        found = conn.execute(select(Tenant.id).where(Tenant.name == name)).scalar()
+    if found is None:
+        raise NotFound(f"no tenant {name!r}; `pregonero apikey create --tenant {name}` creates it")
+    return int(found)
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "status": CampaignStatus(row.status),
+        "waiting_reason": row.waiting_reason,
+        "method": row.method,
+        "purpose": row.purpose,
+        "priority": "high" if row.priority > 0 else "normal",
+        "sendable": row.sendable,
+        "chunks": row.chunks,
+        "created_at": row.created_at,
+        "started_at": row.started_at,
+        "finished_at": row.finished_at,
+    }
+
+
+def by_status(row: Any) -> dict[RecipientStatus, int]:
+    return {status: getattr(row, column.key) for status, column in COUNTERS.items()}
+
+
+def campaign_detail(
+    engine: Engine,
+    tenant_id: int | None,
+    campaign_id: int,
+    interval_s: float,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Everything about one campaign: counts by recipient status, progress, rate, ETA."""
+    now = now or datetime.now(UTC)
+    with engine.connect() as conn:
+        row = conn.execute(
+            _owned(select(*_DETAIL).where(Campaign.id == campaign_id), tenant_id)
+        ).first()
+        if row is None:
+            raise _not_found(campaign_id)
+        open_chunks = conn.execute(
+            select(func.count())
+            .select_from(Chunk)
+            .where(Chunk.campaign_id == campaign_id, Chunk.status.in_(CHUNK_OPEN))
+        ).scalar_one()
+    counts = by_status(row)
+    sendable = row.sendable
+    settled = sendable - counts[RecipientStatus.PENDING]
+    started = row.started_at
+    end = row.finished_at or now
+    rate = settled / max((end - started).total_seconds(), 1e-9) if started and settled else None
+    final = CampaignStatus(row.status) in CAMPAIGN_FINAL
+    return {
+        **_summary(row),
+        "account": row.account,
+        "failure_reason": row.failure_reason,
+        "start_at": row.start_at,
+        "expires_at": row.expires_at,
+        "next_send_at": row.next_send_at,
+        "callback_url": row.callback_url,
+        "encoding": row.encoding,
+        "segments": row.segments,
+        "idempotency_key": row.idempotency_key,
+        "counts": {
+            "submitted": row.submitted,
+            "sendable": sendable,
+            "invalid": row.invalid,
+            "duplicate": row.duplicate,
+            "suppressed": row.suppressed,
+            "by_status": {s.value: n for s, n in counts.items()},
+        },
+        "progress": round(settled / sendable, 4) if sendable else 1.0,
+        "rate_per_s": round(rate, 2) if rate else None,
+        "elapsed_s": round((now - started).total_seconds(), 1) if started else None,
+        "eta_s": 0 if final else round(open_chunks * interval_s, 1),
+    }
+
+
+def campaign_page(
+    engine: Engine,
+    tenant_id: int | None,
+    status: CampaignStatus | None,
+    before: int | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Newest first, keyset-paged: pass the returned cursor as ``before``."""
+    query = _owned(select(*_SUMMARY), tenant_id).order_by(Campaign.id.desc()).limit(limit + 1)
+    if status is not None:
+        query = query.where(Campaign.status == status)
+    if before:
+        query = query.where(Campaign.id < before)
+    with engine.connect() as conn:
+        items = [_summary(r) for r in conn.execute(query)]
+    more = len(items) > limit
+    items = items[:limit]
+    return items, (items[-1]["id"] if more else None)
+
+
+def operator_list(
+    engine: Engine, tenant: str | None, status: CampaignStatus | None, limit: int
+) -> list[Any]:
+    """The newest campaigns of every tenant, for ``pregonero campaign list``."""
+    query = (
+        select(
+            Campaign.id,
+            Tenant.name.label("tenant"),
+            Campaign.name,
+            Campaign.status,
+            Campaign.waiting_reason,
+            Campaign.sendable,
+            Campaign.created_at,
+        )
+        .join(Tenant, Tenant.id == Campaign.tenant_id)
+        .order_by(Campaign.id.desc())
+        .limit(limit)
+    )
+    if tenant:
+        query = query.where(Tenant.name == tenant)
+    if status is not None:
+        query = query.where(Campaign.status == status)
+    with engine.connect() as conn:
+        return list(conn.execute(query).all())
+
+
+def _recipients(campaign_id: int, status: RecipientStatus | None, after: int | None) -> AnySelect:
+    query = (
+        select(
+            Recipient.n,
+            Recipient.msisdn,
+            Recipient.status,
+            Recipient.reason,
+            Recipient.code,
+            Recipient.provider_ref,
+            Recipient.updated_at,
+        )
+        .where(Recipient.campaign_id == campaign_id)
+        .order_by(Recipient.n)
+    )
+    if status is not None:
+        query = query.where(Recipient.status == status)
+    if after:
+        query = query.where(Recipient.n > after)
+    return query
+
+
+def recipient_page(
+    engine: Engine,
+    tenant_id: int | None,
+    campaign_id: int,
+    status: RecipientStatus | None,
+    after: int | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int | None]:
+    with engine.connect() as conn:
+        _check_owner(conn, campaign_id, tenant_id)
+        rows = conn.execute(_recipients(campaign_id, status, after).limit(limit + 1))
+        items = [dict(r._mapping) for r in rows]
+    more = len(items) > limit
+    items = items[:limit]
+    return items, (items[-1]["n"] if more else None)
+
+
+def recipients_csv(
+    engine: Engine, tenant_id: int | None, campaign_id: int, status: RecipientStatus | None
+) -> Iterator[str]:
+    """The export, streamed from a server-side cursor: checked before the first byte."""
+    with engine.connect() as conn:
+        _check_owner(conn, campaign_id, tenant_id)
+
+    def generate() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        with engine.connect().execution_options(stream_results=True, yield_per=5000) as conn:
+            result = conn.execute(_recipients(campaign_id, status, None))
+            for partition in result.partitions():
+                for r in partition:
+                    ts = r.updated_at.isoformat() if r.updated_at else ""
+                    writer.writerow((r.msisdn, r.status, r.code, r.provider_ref, ts))
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return generate()
+
+
+def by_idempotency_key(engine: Engine, tenant_id: int, key: str) -> tuple[int, str] | None:
+    """The campaign stored under this key, and its request's hash."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(Campaign.id, Campaign.request_hash).where(
+                Campaign.tenant_id == tenant_id, Campaign.idempotency_key == key
+            )
+        ).first()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+def intake_answer(engine: Engine, campaign_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """What intake answered for a stored campaign (an idempotent replay): its counts and
+    the sample of invalid numbers."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(
+                Campaign.id,
+                Campaign.status,
+                Campaign.submitted,
+                Campaign.sendable,
+                Campaign.invalid,
+                Campaign.duplicate,
+                Campaign.suppressed,
+                Campaign.chunks,
+                Campaign.encoding,
+                Campaign.segments,
+            ).where(Campaign.id == campaign_id)
+        ).one()
+        sample = []
+        if row.invalid:
+            invalid = conn.execute(
+                select(Recipient.line, Recipient.msisdn, Recipient.reason)
+                .where(
+                    Recipient.campaign_id == campaign_id,
+                    Recipient.status == RecipientStatus.INVALID,
+                    Recipient.chunk_seq.is_(None),  # refused at intake, not by the provider
+                )
+                .order_by(Recipient.n)
+                .limit(SAMPLE_SIZE)
+            )
+            sample = [
+                {
+                    "line": r.line,
+                    "value": r.msisdn,
+                    "reason": r.reason,
+                    "detail": REASON_TEXT.get(InvalidReason(r.reason), r.reason),
+                }
+                for r in invalid
+            ]
+    return dict(row._mapping), sample
+
+
+def callback_body(engine: Engine, campaign_id: int) -> dict[str, Any]:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(
+                Campaign.id,
+                Campaign.name,
+                Campaign.status,
+                Campaign.failure_reason,
+                Campaign.submitted,
+                Campaign.sendable,
+                Campaign.invalid,
+                Campaign.duplicate,
+                Campaign.suppressed,
+                Campaign.started_at,
+                Campaign.finished_at,
+                *COUNTERS.values(),
+            ).where(Campaign.id == campaign_id)
+        ).one()
+    body = {
+        key: (value.isoformat() if hasattr(value, "isoformat") else value)
+        for key, value in row._mapping.items()
+        if not key.startswith("n_")
+    }
+    body["recipients"] = {s.value: n for s, n in by_status(row).items() if n}
+    return body
+
+
+def system_status(engine: Engine) -> dict[str, Any]:
+    """Campaigns and chunks by status, for ``celery -A workers sms status``."""
+    with engine.connect() as conn:
+        campaigns = dict(
+            conn.execute(select(Campaign.status, func.count()).group_by(Campaign.status)).all()
+        )
+        chunks = dict(conn.execute(select(Chunk.status, func.count()).group_by(Chunk.status)).all())
+    return {"campaigns": campaigns, "chunks": chunks}

@@ -1,0 +1,134 @@
+"""The send path's reads and writes (DESIGN §5.2): read a chunk for sending, claim it in
+one UPDATE, and apply a block's plan in one transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, func, or_, select, update
+
+from dispatcher.domain.message import Method
+from dispatcher.domain.plan import BlockPlan, Verdict
+from dispatcher.domain.status import (
+    CampaignStatus,
+    ChunkStatus,
+    ChunkWait,
+    Purpose,
+    WaitingReason,
+)
+from dispatcher.store import accounts, campaigns, chunks, recipients, steering, suppressions
+from dispatcher.store.rows import ChunkRef, ChunkToSend
+from dispatcher.store.tables import Campaign, Chunk, ProviderAccount
+
+
+def read(conn: Connection, chunk_id: int) -> ChunkToSend | None:
+    row = conn.execute(
+        select(
+            Chunk.id,
+            Chunk.campaign_id,
+            Chunk.seq,
+            Chunk.n_lo,
+            Chunk.n_hi,
+            Chunk.status,
+            Chunk.attempts,
+            Campaign.status.label("campaign_status"),
+            Campaign.tenant_id,
+            Campaign.account,
+            ProviderAccount.paused,
+            Campaign.message,
+            Campaign.method,
+            Campaign.purpose,
+            Campaign.expires_at,
+        )
+        .join(Campaign, Campaign.id == Chunk.campaign_id)
+        .join(ProviderAccount, ProviderAccount.name == Campaign.account)
+        .where(Chunk.id == chunk_id)
+    ).first()
+    if row is None:
+        return None
+    return ChunkToSend(
+        chunk=ChunkRef(row.id, row.campaign_id, row.seq, row.n_lo, row.n_hi),
+        status=ChunkStatus(row.status),
+        attempts=row.attempts,
+        campaign_status=CampaignStatus(row.campaign_status),
+        tenant_id=row.tenant_id,
+        account=row.account,
+        account_paused=row.paused,
+        message=row.message,
+        method=Method(row.method),
+        purpose=Purpose(row.purpose),
+        expires_at=row.expires_at,
+    )
+
+
+def claim(conn: Connection, chunk_id: int, worker: str, now: datetime) -> int | None:
+    """``queued -> sending`` only if its campaign is running and not expired and its
+    account is not paused; the attempts so far, or None when zero rows changed."""
+    return conn.execute(
+        update(Chunk)
+        .where(
+            Chunk.id == chunk_id,
+            Chunk.status == ChunkStatus.QUEUED,
+            Campaign.id == Chunk.campaign_id,
+            Campaign.status == CampaignStatus.RUNNING,
+            or_(Campaign.expires_at.is_(None), Campaign.expires_at > now),
+            ProviderAccount.name == Campaign.account,
+            ProviderAccount.paused.is_(False),
+        )
+        .values(
+            status=ChunkStatus.SENDING,
+            claimed_by=worker,
+            claimed_at=func.now(),
+            attempts=Chunk.attempts + 1,
+        )
+        .returning(Chunk.attempts)
+    ).scalar()
+
+
+def apply(conn: Connection, job: ChunkToSend, plan: BlockPlan) -> None:
+    """Every recipient's outcome and the chunk's end state, in the caller's transaction."""
+    chunk = job.chunk
+    recipients.settle(conn, chunk.campaign_id, plan.settle)
+    if plan.suppress:
+        suppressions.add_from_provider(conn, plan.suppress)
+    if plan.wait_for_balance:
+        chunks.wait_for_balance(conn, chunk, plan.wait_for_balance)
+    if plan.pause is not None:
+        accounts.pause(conn, job.account, plan.pause)
+    sending = ChunkStatus.SENDING
+    match plan.verdict:
+        case Verdict.DONE:
+            chunks.close(conn, chunk, ChunkStatus.DONE, raw=plan.raw, http_status=200)
+        case Verdict.UNCERTAIN:
+            chunks.close(
+                conn,
+                chunk,
+                ChunkStatus.UNCERTAIN,
+                raw=plan.raw,
+                http_status=plan.http_status,
+                error=plan.error,
+            )
+        case Verdict.FAIL:
+            steering.fail(conn, chunk.campaign_id, plan.error or "the provider refused it")
+            chunks.close(
+                conn,
+                chunk,
+                ChunkStatus.FAILED,
+                raw=plan.raw,
+                http_status=plan.http_status,
+                error=plan.error,
+            )
+        case Verdict.PAUSE:
+            chunks.back_to_ready(conn, chunk.id, sending, error=plan.error, raw=plan.raw)
+        case Verdict.RETRY:
+            chunks.defer(conn, chunk.id, sending, plan.not_before, None, error=plan.error)
+        case Verdict.DEFER:
+            wait = ChunkWait.WINDOW
+            chunks.defer(conn, chunk.id, sending, plan.not_before, wait, raw=plan.raw)
+            if plan.whole_campaign:
+                chunks.wait_for_window(conn, chunk.campaign_id, plan.not_before)
+            else:
+                campaigns.wait_for(conn, chunk.campaign_id, WaitingReason.WINDOW, plan.not_before)
+        case Verdict.SPLIT:
+            assert plan.split_after is not None
+            chunks.split(conn, chunk, plan.split_after)

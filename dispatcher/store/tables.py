@@ -1,0 +1,283 @@
+"""The records of DESIGN §4.  Postgres is the truth; every change is an Alembic migration.
+
+Statuses are text with CHECK constraints built from the vocabularies in
+``domain.status`` (text is easier to evolve than Postgres enum types).
+Recipients are keyed by ``(campaign_id, n)`` — ``n`` is the order of the number in the
+submission — and point at their chunk by ``chunk_seq``, so intake can COPY them in one
+pass without asking the database for ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy import (
+    text as sql,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, mapped_column
+
+from dispatcher.domain.message import Method
+from dispatcher.domain.status import (
+    CHUNK_OPEN,
+    CampaignStatus,
+    ChunkStatus,
+    Purpose,
+    RecipientStatus,
+    WaitingReason,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+METHODS = tuple(Method)
+
+
+def _in(column: str, values: Iterable[StrEnum]) -> str:
+    """A CHECK or index condition; the values are our own enum members, never input."""
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _now() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+def _counter() -> Mapped[int]:
+    return mapped_column(Integer, server_default=sql("0"), nullable=False)
+
+
+class Tenant(Base):
+    __tablename__ = "tenant"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = _now()
+
+
+class ApiKey(Base):
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _now()
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ProviderAccount(Base):
+    """An account's state.  Its credentials live in settings, never here."""
+
+    __tablename__ = "provider_account"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    methods: Mapped[list[str]] = mapped_column(ARRAY(String(8)))
+    links_allowed: Mapped[bool] = mapped_column(Boolean, server_default=sql("false"))
+    paused: Mapped[bool] = mapped_column(Boolean, server_default=sql("false"))
+    pause_reason: Mapped[str | None] = mapped_column(String(32))
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_balance: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = _now()
+
+
+class Campaign(Base):
+    __tablename__ = "campaign"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "idempotency_key", name="uq_campaign_tenant_idempotency"),
+        CheckConstraint(_in("status", CampaignStatus), name="status"),
+        CheckConstraint(_in("purpose", Purpose), name="purpose"),
+        CheckConstraint(_in("method", METHODS), name="method"),
+        CheckConstraint(
+            f"waiting_reason IS NULL OR {_in('waiting_reason', WaitingReason)}",
+            name="waiting_reason",
+        ),
+        Index("ix_campaign_tenant_id_id", "tenant_id", "id"),
+        Index("ix_campaign_status_priority", "status", "priority"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    account: Mapped[str] = mapped_column(ForeignKey("provider_account.name"))
+    name: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(8))
+    purpose: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(SmallInteger, server_default=sql("0"))
+    status: Mapped[str] = mapped_column(String(16))
+    waiting_reason: Mapped[str | None] = mapped_column(String(16))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    start_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_send_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    encoding: Mapped[str] = mapped_column(String(8))
+    segments: Mapped[int] = mapped_column(SmallInteger)
+    submitted: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
+    sendable: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
+    invalid: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
+    duplicate: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
+    suppressed: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
+    chunks: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The feeder's round-robin: the campaign fed longest ago goes first.
+    last_fed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    callback_done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Recipients by status, changed by the store in the same transaction as the
+    # recipients themselves, so a campaign's counts are read in constant time.
+    n_pending: Mapped[int] = _counter()
+    n_accepted: Mapped[int] = _counter()
+    n_rejected: Mapped[int] = _counter()
+    n_invalid: Mapped[int] = _counter()
+    n_suppressed: Mapped[int] = _counter()
+    n_uncertain: Mapped[int] = _counter()
+    n_cancelled: Mapped[int] = _counter()
+    n_failed: Mapped[int] = _counter()
+
+
+class Chunk(Base):
+    """The outbox: a block of up to CHUNK_SIZE numbers and what happened to it."""
+
+    __tablename__ = "chunk"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "seq", name="uq_chunk_campaign_seq"),
+        CheckConstraint(_in("status", ChunkStatus), name="status"),
+        Index("ix_chunk_status_not_before", "status", "not_before"),
+        Index(
+            "ix_chunk_campaign_open",
+            "campaign_id",
+            "seq",
+            postgresql_where=sql(_in("status", CHUNK_OPEN)),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    # Every recipient of the chunk has n_lo <= n <= n_hi: its rows are found through the
+    # recipient primary key, with no second index to slow down intake's COPY.
+    n_lo: Mapped[int] = mapped_column(Integer)
+    n_hi: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    waiting_reason: Mapped[str | None] = mapped_column(String(16))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    http_status: Mapped[int | None] = mapped_column(SmallInteger)
+    raw_answer: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Recipient(Base):
+    __tablename__ = "recipient"
+    __table_args__ = (CheckConstraint(_in("status", RecipientStatus), name="status"),)
+
+    # No foreign key on purpose: a per-row RI check doubles the cost of intake's COPY of a
+    # million rows, and intake writes the campaign and its recipients in one transaction.
+    campaign_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True)  # order in the submission
+    line: Mapped[int | None] = mapped_column(Integer)  # line of the upload, for invalid ones
+    chunk_seq: Mapped[int | None] = mapped_column(Integer)
+    msisdn: Mapped[str] = mapped_column(String(64))  # 12 digits, or the raw text if invalid
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    code: Mapped[int | None] = mapped_column(BigInteger)
+    provider_ref: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = _now()
+
+
+class Suppression(Base):
+    __tablename__ = "suppression"
+
+    msisdn: Mapped[str] = mapped_column(String(12), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = _now()
+
+
+class InboundMessage(Base):
+    __tablename__ = "inbound_message"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["campaign_id", "recipient_n"],
+            ["recipient.campaign_id", "recipient.n"],
+            name="fk_inbound_message_recipient",
+            ondelete="SET NULL",
+        ),
+        Index("ix_inbound_message_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    msisdn: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = _now()
+    campaign_id: Mapped[int | None] = mapped_column(BigInteger)
+    recipient_n: Mapped[int | None] = mapped_column(Integer)
+    opt_out: Mapped[bool] = mapped_column(Boolean, server_default=sql("false"))
+
+
+class DailyContact(Base):
+    """Ley 2300: a number reached by a tenant's commercial or collection campaign on a
+    (Bogota) day.  Written before the block is sent, so two workers cannot both send."""
+
+    __tablename__ = "daily_contact"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    msisdn: Mapped[str] = mapped_column(String(12), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(BigInteger)
+
+
+# The campaign column that counts the recipients in each status.
+COUNTERS: dict[RecipientStatus, InstrumentedAttribute[int]] = {
+    RecipientStatus.PENDING: Campaign.n_pending,
+    RecipientStatus.ACCEPTED: Campaign.n_accepted,
+    RecipientStatus.REJECTED: Campaign.n_rejected,
+    RecipientStatus.INVALID: Campaign.n_invalid,
+    RecipientStatus.SUPPRESSED: Campaign.n_suppressed,
+    RecipientStatus.UNCERTAIN: Campaign.n_uncertain,
+    RecipientStatus.CANCELLED: Campaign.n_cancelled,
+    RecipientStatus.FAILED: Campaign.n_failed,
+}

@@ -1,0 +1,26 @@
+"""The names the Celery side and its operators share: queues, tasks, Redis keys."""
+
+from __future__ import annotations
+
+SEND_QUEUE = "pregonero.send"  # sends only: a worker may consume just this one (-Q)
+BEAT_QUEUE = "pregonero.beat"  # beat's tasks, so they never wait behind sends
+
+
+class Task:
+    """Task names, as Flower and ``celery inspect`` show them."""
+
+    SEND_CHUNK = "pregonero.send_chunk"
+    FEED = "pregonero.feed"
+    RELEASE_DUE = "pregonero.release_due"
+    SWEEP = "pregonero.sweep"
+    REAP = "pregonero.reap"
+    FINISH = "pregonero.finish"
+    EXPIRE = "pregonero.expire"
+    CALLBACKS = "pregonero.callbacks"
+    POLL_BALANCE = "pregonero.poll_balance"
+    PROBE_MAINTENANCE = "pregonero.probe_maintenance"
+
+
+# The shared limiter, one pair of keys per provider account.
+LIMITER_NEXT_KEY = "pregonero:limiter:{account}:next"  # the next start slot (Redis TIME)
+LIMITER_INFLIGHT_KEY = "pregonero:limiter:{account}:inflight"  # tokens scored by lease end
