@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from dispatcher.domain.answer import BlockAnswer
 from dispatcher.domain.codes import PAUSE_REASON, Action, Code, Outcome, action_of, describe, known
@@ -62,9 +63,8 @@ class Verdict(StrEnum):
     UNCERTAIN = "uncertain"  # it may have gone out: never re-sent on our own
 
 
-@dataclass(frozen=True, slots=True)
-class Settle:
-    """One recipient's outcome."""
+class Settle(NamedTuple):
+    """One recipient's outcome (a tuple: a block makes a thousand of them)."""
 
     n: int
     status: RecipientStatus

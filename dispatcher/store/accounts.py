@@ -114,13 +114,15 @@ def states(conn: Connection, names: Iterable[str] | None = None) -> list[Account
     ]
 
 
+_UNPAUSED = (
+    select(ProviderAccount.name)
+    .where(ProviderAccount.paused.is_(False))
+    .order_by(ProviderAccount.name)
+)
+
+
 def unpaused(conn: Connection) -> list[str]:
-    rows = conn.execute(
-        select(ProviderAccount.name)
-        .where(ProviderAccount.paused.is_(False))
-        .order_by(ProviderAccount.name)
-    ).scalars()
-    return [str(n) for n in rows]
+    return [str(n) for n in conn.execute(_UNPAUSED).scalars()]
 
 
 def maintenance_probe_due(conn: Connection, probe_s: float) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, exists, func, select, update
+from sqlalchemy import Connection, bindparam, exists, func, select, update
 
 from dispatcher.domain.status import (
     ACCOUNT_WAITS,
@@ -23,13 +23,32 @@ from dispatcher.domain.status import (
 from dispatcher.store.sql import any_of
 from dispatcher.store.tables import Campaign, Chunk
 
+_LOCK = select(Campaign.status).where(Campaign.id == bindparam("campaign_id")).with_for_update()
+
 
 def lock(conn: Connection, campaign_id: int) -> CampaignStatus | None:
     """Hold the campaign row until the transaction ends; its status, or None."""
-    status = conn.execute(
-        select(Campaign.status).where(Campaign.id == campaign_id).with_for_update()
-    ).scalar()
+    status = conn.execute(_LOCK, {"campaign_id": campaign_id}).scalar()
     return None if status is None else CampaignStatus(status)
+
+
+_COMPLETE = (
+    update(Campaign)
+    .where(
+        Campaign.id == bindparam("campaign_id"),
+        Campaign.status.in_(bindparam("statuses", expanding=True)),
+        ~exists().where(
+            Chunk.campaign_id == bindparam("campaign_id"), Chunk.status.in_(CHUNK_OPEN)
+        ),
+    )
+    .values(
+        status=CampaignStatus.COMPLETED,
+        waiting_reason=None,
+        next_send_at=None,
+        finished_at=func.now(),
+        updated_at=func.now(),
+    )
+)
 
 
 def complete_if_done(
@@ -43,19 +62,8 @@ def complete_if_done(
     campaign row while doing it; locking the row first, then looking at the chunks in a
     new statement, sees that chunk once it is committed."""
     lock(conn, campaign_id)
-    open_chunk = exists().where(Chunk.campaign_id == campaign_id, Chunk.status.in_(CHUNK_OPEN))
-    done = conn.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.status.in_(statuses), ~open_chunk)
-        .values(
-            status=CampaignStatus.COMPLETED,
-            waiting_reason=None,
-            next_send_at=None,
-            finished_at=func.now(),
-            updated_at=func.now(),
-        )
-    ).rowcount
-    return bool(done)
+    params = {"campaign_id": campaign_id, "statuses": [s.value for s in statuses]}
+    return bool(conn.execute(_COMPLETE, params).rowcount)
 
 
 def running_without_open_chunks(conn: Connection) -> list[int]:
@@ -66,23 +74,25 @@ def running_without_open_chunks(conn: Connection) -> list[int]:
     return [int(i) for i in rows]
 
 
+_START = (
+    update(Campaign)
+    .where(Campaign.id == bindparam("campaign_id"), Campaign.status.in_(CAMPAIGN_ACTIVE))
+    .values(
+        status=CampaignStatus.RUNNING,
+        last_fed_at=func.clock_timestamp(),
+        waiting_reason=None,
+        next_send_at=None,
+        started_at=func.coalesce(Campaign.started_at, func.now()),
+        updated_at=func.now(),
+    )
+)
+
+
 def start(conn: Connection, campaign_id: int) -> bool:
     """The feeder takes a chunk of it: it is running, fed now (round-robin), waits for
     nothing.  False when a pause committed meanwhile: READ COMMITTED re-checks the
     condition on the newest row version, so a pause always wins."""
-    started = conn.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.status.in_(CAMPAIGN_ACTIVE))
-        .values(
-            status=CampaignStatus.RUNNING,
-            last_fed_at=func.clock_timestamp(),
-            waiting_reason=None,
-            next_send_at=None,
-            started_at=func.coalesce(Campaign.started_at, func.now()),
-            updated_at=func.now(),
-        )
-    ).rowcount
-    return bool(started)
+    return bool(conn.execute(_START, {"campaign_id": campaign_id}).rowcount)
 
 
 def wait_for(

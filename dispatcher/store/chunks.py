@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from dispatcher.domain.status import (
     CHUNK_UNSENT,
@@ -24,8 +24,7 @@ from dispatcher.domain.status import (
 )
 from dispatcher.store import campaigns, recipients
 from dispatcher.store.rows import ChunkRef
-from dispatcher.store.sql import any_of
-from dispatcher.store.tables import Chunk, Recipient
+from dispatcher.store.tables import Chunk
 
 _REF = (Chunk.id, Chunk.campaign_id, Chunk.seq, Chunk.n_lo, Chunk.n_hi)
 
@@ -35,8 +34,11 @@ def ref(conn: Connection, chunk_id: int) -> ChunkRef:
     return ChunkRef(*row)
 
 
+_STATUS_OF = select(Chunk.status).where(Chunk.id == bindparam("chunk_id"))
+
+
 def status_of(conn: Connection, chunk_id: int) -> ChunkStatus | None:
-    found = conn.execute(select(Chunk.status).where(Chunk.id == chunk_id)).scalar()
+    found = conn.execute(_STATUS_OF, {"chunk_id": chunk_id}).scalar()
     return None if found is None else ChunkStatus(found)
 
 
@@ -109,6 +111,19 @@ def wait_for_window(conn: Connection, campaign_id: int, opens: datetime | None) 
     campaigns.wait_for(conn, campaign_id, WaitingReason.WINDOW, opens)
 
 
+_CLOSE = (
+    update(Chunk)
+    .where(Chunk.id == bindparam("chunk_id"))
+    .values(
+        status=bindparam("to_status"),
+        raw_answer=bindparam("raw"),
+        http_status=bindparam("http"),
+        error=bindparam("error_text"),
+        finished_at=func.now(),
+    )
+)
+
+
 def close(
     conn: Connection,
     chunk: ChunkRef,
@@ -121,15 +136,14 @@ def close(
     """The block's end state with the provider's raw answer; the campaign completes
     when this was its last open chunk."""
     conn.execute(
-        update(Chunk)
-        .where(Chunk.id == chunk.id)
-        .values(
-            status=status,
-            raw_answer=raw,
-            http_status=http_status,
-            error=error,
-            finished_at=func.now(),
-        )
+        _CLOSE,
+        {
+            "chunk_id": chunk.id,
+            "to_status": status,
+            "raw": raw,
+            "http": http_status,
+            "error_text": error,
+        },
     )
     campaigns.complete_if_done(conn, chunk.campaign_id)
 
@@ -219,8 +233,7 @@ def cancel_unsent(conn: Connection, campaign_id: int, reason: Reason) -> int:
         return 0
     return recipients.move(
         conn,
-        campaign_id,
-        Recipient.chunk_seq == any_of(seqs),
+        recipients.in_seqs(campaign_id, seqs),
         RecipientStatus.PENDING,
         RecipientStatus.CANCELLED,
         reason,
@@ -239,7 +252,6 @@ def requeue_uncertain(conn: Connection, campaign_id: int) -> int:
     return sum(
         recipients.move(
             conn,
-            campaign_id,
             recipients.in_chunk(ChunkRef(*r)),
             RecipientStatus.UNCERTAIN,
             RecipientStatus.PENDING,
@@ -249,13 +261,16 @@ def requeue_uncertain(conn: Connection, campaign_id: int) -> int:
     )
 
 
+_PUBLISH = (
+    update(Chunk)
+    .where(Chunk.id == bindparam("chunk_id"))
+    .values(status=ChunkStatus.QUEUED, published_at=func.now(), waiting_reason=None)
+)
+
+
 def publish(conn: Connection, chunk_id: int) -> None:
     """The feeder hands it to the broker (after this transaction commits)."""
-    conn.execute(
-        update(Chunk)
-        .where(Chunk.id == chunk_id)
-        .values(status=ChunkStatus.QUEUED, published_at=func.now(), waiting_reason=None)
-    )
+    conn.execute(_PUBLISH, {"chunk_id": chunk_id})
 
 
 def release_due(conn: Connection, now: datetime) -> int:
@@ -309,7 +324,6 @@ def reap(conn: Connection, lease_s: float) -> int:
         chunk = ChunkRef(*row)
         recipients.move(
             conn,
-            chunk.campaign_id,
             recipients.in_chunk(chunk),
             RecipientStatus.PENDING,
             RecipientStatus.UNCERTAIN,

@@ -10,9 +10,22 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, literal, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from dispatcher.domain.plan import Settle
 from dispatcher.domain.status import Reason, RecipientStatus
@@ -35,35 +48,56 @@ def shift_counters(conn: Connection, campaign_id: int, moves: Moves) -> None:
         conn.execute(update(Campaign).where(Campaign.id == campaign_id).values(values))
 
 
-def in_chunk(chunk: ChunkRef) -> ColumnElement[bool]:
-    """A chunk's recipients, found through the primary key's range."""
-    return and_(
-        Recipient.campaign_id == chunk.campaign_id,
-        Recipient.n.between(chunk.n_lo, chunk.n_hi),
-        Recipient.chunk_seq == chunk.seq,
-    )
+# The send path's statements are built once, here: building a statement costs more than
+# running it.  A chunk's recipients are found through the primary key's range.
+IN_CHUNK = and_(
+    Recipient.campaign_id == bindparam("in_campaign"),
+    Recipient.n.between(bindparam("in_lo"), bindparam("in_hi")),
+    Recipient.chunk_seq == bindparam("in_seq"),
+)
+IN_SEQS = and_(
+    Recipient.campaign_id == bindparam("in_campaign"),
+    Recipient.chunk_seq == any_(bindparam("in_seqs", type_=ARRAY(Integer))),
+)
+
+
+def chunk_params(chunk: ChunkRef) -> dict[str, int]:
+    """The parameters of ``IN_CHUNK`` for this chunk."""
+    return {
+        "in_campaign": chunk.campaign_id,
+        "in_lo": chunk.n_lo,
+        "in_hi": chunk.n_hi,
+        "in_seq": chunk.seq,
+    }
 
 
 def move(
     conn: Connection,
-    campaign_id: int,
-    where: ColumnElement[bool],
+    where: tuple[ColumnElement[bool], dict[str, Any]],
     before: RecipientStatus,
     after: RecipientStatus,
     reason: str | None,
 ) -> int:
-    """Recipients matching ``where`` and in ``before`` go to ``after`` with ``reason``."""
+    """Recipients matching ``where`` (a condition of IN_CHUNK or IN_SEQS, and its
+    parameters) and in ``before`` go to ``after`` with ``reason``."""
+    condition, params = where
     values: dict[str, object] = {"status": after, "reason": reason, "updated_at": func.now()}
     if after is PENDING:  # sent again: what the last attempt said no longer holds
         values["code"] = None
     moved = conn.execute(
-        update(Recipient)
-        .where(Recipient.campaign_id == campaign_id, Recipient.status == before, where)
-        .values(values)
+        update(Recipient).where(condition, Recipient.status == before).values(values), params
     ).rowcount
     if moved:
-        shift_counters(conn, campaign_id, {(before, after): moved})
+        shift_counters(conn, params["in_campaign"], {(before, after): moved})
     return int(moved)
+
+
+def in_chunk(chunk: ChunkRef) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    return IN_CHUNK, chunk_params(chunk)
+
+
+def in_seqs(campaign_id: int, seqs: Sequence[int]) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    return IN_SEQS, {"in_campaign": campaign_id, "in_seqs": list(seqs)}
 
 
 def _csv(values: Sequence[object]) -> str:
@@ -86,18 +120,36 @@ _SETTLE = text(
         WHERE r.campaign_id = :c AND r.n BETWEEN :lo AND :hi AND r.n = v.n
           AND r.status = :pending
         RETURNING v.status
+    ), counted AS (
+        SELECT count(*) AS settled,
+               count(*) FILTER (WHERE status = :accepted) AS accepted,
+               count(*) FILTER (WHERE status = :rejected) AS rejected,
+               count(*) FILTER (WHERE status = :invalid) AS invalid,
+               count(*) FILTER (WHERE status = :suppressed) AS suppressed,
+               count(*) FILTER (WHERE status = :uncertain) AS uncertain,
+               count(*) FILTER (WHERE status = :failed) AS failed
+        FROM settled
     )
-    SELECT status, count(*) FROM settled GROUP BY status
+    -- the counters move in the same statement (see tables.COUNTERS)
+    UPDATE campaign k SET n_pending = k.n_pending - c.settled,
+           n_accepted = k.n_accepted + c.accepted, n_rejected = k.n_rejected + c.rejected,
+           n_invalid = k.n_invalid + c.invalid, n_suppressed = k.n_suppressed + c.suppressed,
+           n_uncertain = k.n_uncertain + c.uncertain, n_failed = k.n_failed + c.failed
+    FROM counted c WHERE k.id = :c
     """
 )
+# A block's outcomes are never "pending" or "cancelled": the statement above counts the rest.
+SETTLED = tuple(s for s in RecipientStatus if s not in (PENDING, RecipientStatus.CANCELLED))
 
 
 def settle(conn: Connection, campaign_id: int, outcomes: Sequence[Settle]) -> None:
-    """Many pending recipients' outcomes in one statement."""
+    """Many pending recipients' outcomes, and the campaign's counters, in one statement."""
     if not outcomes:
         return
+    if unknown := {s.status for s in outcomes}.difference(SETTLED):
+        raise ValueError(f"a block's outcome cannot be {', '.join(sorted(unknown))}")
     ns = [s.n for s in outcomes]
-    rows = conn.execute(
+    conn.execute(
         _SETTLE,
         {
             "c": campaign_id,
@@ -109,36 +161,48 @@ def settle(conn: Connection, campaign_id: int, outcomes: Sequence[Settle]) -> No
             "rs": _csv([s.reason for s in outcomes]),
             "cs": _csv([s.code for s in outcomes]),
             "refs": _csv([s.provider_ref for s in outcomes]),
+            **{status.value: status.value for status in SETTLED},
         },
-    ).all()
-    shift_counters(conn, campaign_id, {(PENDING, RecipientStatus(st)): k for st, k in rows})
+    )
+
+
+_DROP_SUPPRESSED = (
+    update(Recipient)
+    .where(IN_CHUNK, Recipient.status == PENDING, Suppression.msisdn == Recipient.msisdn)
+    .values(
+        status=RecipientStatus.SUPPRESSED,
+        reason=Reason.SUPPRESSION_LIST,
+        updated_at=func.now(),
+    )
+)
 
 
 def drop_suppressed(conn: Connection, chunk: ChunkRef) -> int:
     """Numbers that opted out (or were blocked) after intake are not sent."""
-    return move(
-        conn,
-        chunk.campaign_id,
-        and_(in_chunk(chunk), Suppression.msisdn == Recipient.msisdn),
-        PENDING,
-        RecipientStatus.SUPPRESSED,
-        Reason.SUPPRESSION_LIST,
-    )
+    dropped = int(conn.execute(_DROP_SUPPRESSED, chunk_params(chunk)).rowcount)
+    if dropped:
+        moves = {(PENDING, RecipientStatus.SUPPRESSED): dropped}
+        shift_counters(conn, chunk.campaign_id, moves)
+    return dropped
+
+
+_PENDING_NUMBERS = (
+    select(Recipient.n, Recipient.msisdn)
+    .where(IN_CHUNK, Recipient.status == PENDING)
+    .order_by(Recipient.n)
+)
 
 
 def pending_numbers(conn: Connection, chunk: ChunkRef) -> list[tuple[int, str]]:
-    rows = conn.execute(
-        select(Recipient.n, Recipient.msisdn)
-        .where(in_chunk(chunk), Recipient.status == PENDING)
-        .order_by(Recipient.n)
-    ).all()
+    rows = conn.execute(_PENDING_NUMBERS, chunk_params(chunk)).all()
     return [(int(n), str(m)) for n, m in rows]
 
 
 def pending_after(conn: Connection, chunk: ChunkRef, n: int) -> list[int]:
     """The chunk's pending numbers after ``n`` (the second half of a split)."""
     rows = conn.execute(
-        select(Recipient.n).where(in_chunk(chunk), Recipient.status == PENDING, Recipient.n > n)
+        select(Recipient.n).where(IN_CHUNK, Recipient.status == PENDING, Recipient.n > n),
+        chunk_params(chunk),
     ).scalars()
     return [int(x) for x in rows]
 
@@ -148,7 +212,8 @@ def reserve_daily_contacts(
 ) -> list[int]:
     """Ley 2300: reserve today's contact with the tenant for this chunk's pending
     numbers; return those another campaign of the tenant already reached today."""
-    pending = and_(in_chunk(chunk), Recipient.status == PENDING)
+    pending = and_(IN_CHUNK, Recipient.status == PENDING)
+    params = chunk_params(chunk)
     conn.execute(
         insert(DailyContact)
         .from_select(
@@ -157,7 +222,8 @@ def reserve_daily_contacts(
                 literal(tenant_id), Recipient.msisdn, literal(day), literal(chunk.campaign_id)
             ).where(pending),
         )
-        .on_conflict_do_nothing()
+        .on_conflict_do_nothing(),
+        params,
     )
     taken = conn.execute(
         select(Recipient.n)
@@ -170,7 +236,8 @@ def reserve_daily_contacts(
                 DailyContact.campaign_id != chunk.campaign_id,
             ),
         )
-        .where(pending)
+        .where(pending),
+        params,
     ).scalars()
     return [int(n) for n in taken]
 

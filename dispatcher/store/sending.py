@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from dispatcher.domain.message import Method
 from dispatcher.domain.plan import BlockPlan, Verdict
@@ -20,30 +20,32 @@ from dispatcher.store import accounts, campaigns, chunks, recipients, steering, 
 from dispatcher.store.rows import ChunkRef, ChunkToSend
 from dispatcher.store.tables import Campaign, Chunk, ProviderAccount
 
+_READ = (
+    select(
+        Chunk.id,
+        Chunk.campaign_id,
+        Chunk.seq,
+        Chunk.n_lo,
+        Chunk.n_hi,
+        Chunk.status,
+        Chunk.attempts,
+        Campaign.status.label("campaign_status"),
+        Campaign.tenant_id,
+        Campaign.account,
+        ProviderAccount.paused,
+        Campaign.message,
+        Campaign.method,
+        Campaign.purpose,
+        Campaign.expires_at,
+    )
+    .join(Campaign, Campaign.id == Chunk.campaign_id)
+    .join(ProviderAccount, ProviderAccount.name == Campaign.account)
+    .where(Chunk.id == bindparam("chunk_id"))
+)
+
 
 def read(conn: Connection, chunk_id: int) -> ChunkToSend | None:
-    row = conn.execute(
-        select(
-            Chunk.id,
-            Chunk.campaign_id,
-            Chunk.seq,
-            Chunk.n_lo,
-            Chunk.n_hi,
-            Chunk.status,
-            Chunk.attempts,
-            Campaign.status.label("campaign_status"),
-            Campaign.tenant_id,
-            Campaign.account,
-            ProviderAccount.paused,
-            Campaign.message,
-            Campaign.method,
-            Campaign.purpose,
-            Campaign.expires_at,
-        )
-        .join(Campaign, Campaign.id == Chunk.campaign_id)
-        .join(ProviderAccount, ProviderAccount.name == Campaign.account)
-        .where(Chunk.id == chunk_id)
-    ).first()
+    row = conn.execute(_READ, {"chunk_id": chunk_id}).first()
     if row is None:
         return None
     return ChunkToSend(
@@ -61,28 +63,33 @@ def read(conn: Connection, chunk_id: int) -> ChunkToSend | None:
     )
 
 
+# Between the slot and the request: one indexed UPDATE, built once.
+_CLAIM = (
+    update(Chunk)
+    .where(
+        Chunk.id == bindparam("chunk_id"),
+        Chunk.status == ChunkStatus.QUEUED,
+        Campaign.id == Chunk.campaign_id,
+        Campaign.status == CampaignStatus.RUNNING,
+        or_(Campaign.expires_at.is_(None), Campaign.expires_at > bindparam("now")),
+        ProviderAccount.name == Campaign.account,
+        ProviderAccount.paused.is_(False),
+    )
+    .values(
+        status=ChunkStatus.SENDING,
+        claimed_by=bindparam("worker"),
+        claimed_at=func.now(),
+        attempts=Chunk.attempts + 1,
+    )
+    .returning(Chunk.attempts)
+)
+
+
 def claim(conn: Connection, chunk_id: int, worker: str, now: datetime) -> int | None:
     """``queued -> sending`` only if its campaign is running and not expired and its
     account is not paused; the attempts so far, or None when zero rows changed."""
-    return conn.execute(
-        update(Chunk)
-        .where(
-            Chunk.id == chunk_id,
-            Chunk.status == ChunkStatus.QUEUED,
-            Campaign.id == Chunk.campaign_id,
-            Campaign.status == CampaignStatus.RUNNING,
-            or_(Campaign.expires_at.is_(None), Campaign.expires_at > now),
-            ProviderAccount.name == Campaign.account,
-            ProviderAccount.paused.is_(False),
-        )
-        .values(
-            status=ChunkStatus.SENDING,
-            claimed_by=worker,
-            claimed_at=func.now(),
-            attempts=Chunk.attempts + 1,
-        )
-        .returning(Chunk.attempts)
-    ).scalar()
+    params = {"chunk_id": chunk_id, "worker": worker, "now": now}
+    return conn.execute(_CLAIM, params).scalar()
 
 
 def apply(conn: Connection, job: ChunkToSend, plan: BlockPlan) -> None:
