@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from dispatcher.domain.plan import Settle
 from dispatcher.domain.status import (
     CHUNK_UNSENT,
     ChunkStatus,
@@ -128,13 +129,15 @@ def close(
     conn: Connection,
     chunk: ChunkRef,
     status: ChunkStatus,
+    outcomes: Sequence[Settle],
     *,
     raw: str | None,
     http_status: int | None,
     error: str | None = None,
 ) -> None:
-    """The block's end state with the provider's raw answer; the campaign completes
-    when this was its last open chunk."""
+    """The block's end state with the provider's raw answer, its recipients' outcomes,
+    and the campaign completed when this was its last open chunk.  (In this order: the
+    campaign row, which every block of the campaign needs, is held for the least time.)"""
     conn.execute(
         _CLOSE,
         {
@@ -145,6 +148,7 @@ def close(
             "error_text": error,
         },
     )
+    recipients.settle(conn, chunk.campaign_id, outcomes)
     campaigns.complete_if_done(conn, chunk.campaign_id)
 
 

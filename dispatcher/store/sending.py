@@ -16,7 +16,7 @@ from dispatcher.domain.status import (
     Purpose,
     WaitingReason,
 )
-from dispatcher.store import accounts, campaigns, chunks, recipients, steering, suppressions
+from dispatcher.store import accounts, campaigns, chunks, steering, suppressions
 from dispatcher.store.rows import ChunkRef, ChunkToSend
 from dispatcher.store.tables import Campaign, Chunk, ProviderAccount
 
@@ -95,22 +95,20 @@ def claim(conn: Connection, chunk_id: int, worker: str, now: datetime) -> int | 
 def apply(conn: Connection, job: ChunkToSend, plan: BlockPlan) -> None:
     """Every recipient's outcome and the chunk's end state, in the caller's transaction."""
     chunk = job.chunk
-    recipients.settle(conn, chunk.campaign_id, plan.settle)
     if plan.suppress:
         suppressions.add_from_provider(conn, plan.suppress)
-    if plan.wait_for_balance:
+    if plan.wait_for_balance:  # before the close: the campaign is not done while they wait
         chunks.wait_for_balance(conn, chunk, plan.wait_for_balance)
     if plan.pause is not None:
         accounts.pause(conn, job.account, plan.pause)
     sending = ChunkStatus.SENDING
     match plan.verdict:
-        case Verdict.DONE:
-            chunks.close(conn, chunk, ChunkStatus.DONE, raw=plan.raw, http_status=200)
-        case Verdict.UNCERTAIN:
+        case Verdict.DONE | Verdict.UNCERTAIN:
             chunks.close(
                 conn,
                 chunk,
-                ChunkStatus.UNCERTAIN,
+                _CLOSED_AS[plan.verdict],
+                plan.settle,
                 raw=plan.raw,
                 http_status=plan.http_status,
                 error=plan.error,
@@ -121,6 +119,7 @@ def apply(conn: Connection, job: ChunkToSend, plan: BlockPlan) -> None:
                 conn,
                 chunk,
                 ChunkStatus.FAILED,
+                plan.settle,
                 raw=plan.raw,
                 http_status=plan.http_status,
                 error=plan.error,
@@ -139,3 +138,6 @@ def apply(conn: Connection, job: ChunkToSend, plan: BlockPlan) -> None:
         case Verdict.SPLIT:
             assert plan.split_after is not None
             chunks.split(conn, chunk, plan.split_after)
+
+
+_CLOSED_AS = {Verdict.DONE: ChunkStatus.DONE, Verdict.UNCERTAIN: ChunkStatus.UNCERTAIN}

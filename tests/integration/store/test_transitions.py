@@ -106,12 +106,8 @@ def test_cancel_and_requeue_move_the_counters(
     with engine.begin() as conn:
         conn.execute(text("UPDATE chunk SET status = 'sending' WHERE id = :i"), {"i": first.id})
         assert chunks.cancel_unsent(conn, cid, Reason.CANCELLED) == 500
-        recipients.settle(
-            conn,
-            cid,
-            [Settle(n, RecipientStatus.UNCERTAIN, "maybe_sent", -42) for n in range(1, 1001)],
-        )
-        chunks.close(conn, first, ChunkStatus.UNCERTAIN, raw="-42", http_status=200)
+        outcomes = [Settle(n, RecipientStatus.UNCERTAIN, "maybe_sent", -42) for n in range(1, 1001)]
+        chunks.close(conn, first, ChunkStatus.UNCERTAIN, outcomes, raw="-42", http_status=200)
     assert counters(engine, cid) == rows(engine, cid) == {"uncertain": 1000, "cancelled": 500}
     assert q(engine, "SELECT status FROM campaign WHERE id = :c", c=cid) == [("scheduled",)]
     with engine.begin() as conn:
