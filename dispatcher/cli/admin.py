@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -20,9 +21,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     """Create or update the schema (safe to run again)."""
     from dispatcher.store.migrate import upgrade
 
-    settings = get_settings()
-    upgrade(settings.database_url, revision)
-    err.print(f"database at {revision} ({redact_url(settings.database_url)})", highlight=False)
+    _migrate(upgrade, revision)
 
 
 @db_app.command("downgrade")
@@ -33,8 +32,12 @@ def db_downgrade(
     """Undo migrations down to REVISION."""
     from dispatcher.store.migrate import downgrade
 
+    _migrate(downgrade, revision)
+
+
+def _migrate(step: Callable[[str, str], None], revision: str) -> None:
     settings = get_settings()
-    downgrade(settings.database_url, revision)
+    step(settings.database_url, revision)
     err.print(f"database at {revision} ({redact_url(settings.database_url)})", highlight=False)
 
 

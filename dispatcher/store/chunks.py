@@ -43,6 +43,25 @@ def status_of(conn: Connection, chunk_id: int) -> ChunkStatus | None:
     return None if found is None else ChunkStatus(found)
 
 
+def _unsent(
+    conn: Connection,
+    chunk_id: int,
+    before: ChunkStatus,
+    values: dict[str, object],
+    error: str | None,
+    raw: str | None,
+) -> bool:
+    """A chunk that did not go out changes state, keeping why (when known)."""
+    if error is not None:
+        values["error"] = error
+    if raw is not None:
+        values["raw_answer"] = raw
+    changed = conn.execute(
+        update(Chunk).where(Chunk.id == chunk_id, Chunk.status == before).values(values)
+    ).rowcount
+    return bool(changed)
+
+
 def back_to_ready(
     conn: Connection,
     chunk_id: int,
@@ -54,15 +73,7 @@ def back_to_ready(
     """Unsent after all: the feeder publishes it again when its campaign and account
     may send."""
     values: dict[str, object] = {"status": ChunkStatus.READY, "published_at": None}
-    if error is not None:
-        values["error"] = error
-    if raw is not None:
-        values["raw_answer"] = raw
-    return bool(
-        conn.execute(
-            update(Chunk).where(Chunk.id == chunk_id, Chunk.status == before).values(values)
-        ).rowcount
-    )
+    return _unsent(conn, chunk_id, before, values, error, raw)
 
 
 def defer(
@@ -75,21 +86,14 @@ def defer(
     error: str | None = None,
     raw: str | None = None,
 ) -> bool:
+    """Unsent, to wait until ``not_before`` (beat releases it then)."""
     values: dict[str, object] = {
         "status": ChunkStatus.DEFERRED,
         "not_before": not_before,
         "waiting_reason": wait,
         "published_at": None,
     }
-    if error is not None:
-        values["error"] = error
-    if raw is not None:
-        values["raw_answer"] = raw
-    return bool(
-        conn.execute(
-            update(Chunk).where(Chunk.id == chunk_id, Chunk.status == before).values(values)
-        ).rowcount
-    )
+    return _unsent(conn, chunk_id, before, values, error, raw)
 
 
 def wait_for_window(conn: Connection, campaign_id: int, opens: datetime | None) -> None:
