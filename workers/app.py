@@ -3,6 +3,9 @@ per worker process after fork (``runtime()``), never at import time."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from celery import Celery
 from celery.signals import worker_process_init
 from kombu import Queue  # type: ignore[attr-defined]
@@ -39,6 +42,9 @@ app.conf.update(
     task_send_sent_event=True,
     worker_hijack_root_logger=False,
     timezone="UTC",
+    # Beat's own state (when each task last ran) lives outside the working tree; losing
+    # it only makes every periodic task run once at start.  --schedule overrides it.
+    beat_schedule_filename=str(Path(tempfile.gettempdir()) / "pregonero-celerybeat-schedule"),
     beat_schedule={
         "feed": {"task": Task.FEED, "schedule": 1.0},
         "release-due": {"task": Task.RELEASE_DUE, "schedule": 5.0},

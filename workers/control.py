@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -14,6 +15,7 @@ from celery.worker.control import control_command
 from sqlalchemy import Engine
 
 from dispatcher.accounts import DEFAULT_ACCOUNT, configured_accounts
+from dispatcher.domain.describe import account_state
 from dispatcher.domain.status import PauseReason
 from dispatcher.engine import balance, recover
 from dispatcher.settings import get_settings
@@ -50,14 +52,50 @@ def sms() -> None:
 
 
 @sms.command()
-def status() -> None:
-    """Accounts (paused? balance?), campaigns by status, chunks waiting."""
+@click.option("--json", "as_json", is_flag=True, help="For machines: one JSON object.")
+def status(as_json: bool) -> None:
+    """Accounts (sending? paused, why, since when? balance), campaigns by status and those
+    that need an operator, chunks waiting."""
+    settings = get_settings()
+    now = datetime.now(UTC)
     with _engine() as engine:
         with engine.connect() as conn:
             states = accounts.states(conn)
         summary = reads.system_status(engine)
-    out = {"accounts": [asdict(a) for a in states], **summary}
-    click.echo(json.dumps(out, indent=2, default=str))
+    if as_json:
+        out = {"accounts": [asdict(a) for a in states], **summary}
+        click.echo(json.dumps(out, indent=2, default=str))
+        return
+    window = settings.window
+    click.echo("Accounts")
+    for state in states:
+        words = account_state(
+            paused=state.paused,
+            reason=state.pause_reason,
+            paused_at=state.paused_at,
+            window_open=window.is_open(now),
+            next_open=window.next_open(now),
+            probe_every_s=settings.maintenance_probe_s,
+            now=now,
+            tz=window.tz,
+        )
+        balance = (
+            f"balance {state.last_balance} (read {state.checked_at:%Y-%m-%d %H:%M} UTC)"
+            if state.last_balance is not None and state.checked_at is not None
+            else "balance not read yet"
+        )
+        click.echo(f"  {state.name}: {words}; {balance}")
+    click.echo("Campaigns: " + _counts(summary["campaigns"]))
+    for campaign_id, uncertain in summary["attention"]:
+        click.echo(
+            f"  campaign {campaign_id} needs an operator: {uncertain:,} uncertain recipients "
+            "(check the provider's report, then requeue-uncertain or close-uncertain)"
+        )
+    click.echo("Chunks: " + _counts(summary["chunks"]))
+
+
+def _counts(by_status: dict[str, int]) -> str:
+    return ", ".join(f"{status} {n:,}" for status, n in sorted(by_status.items())) or "none"
 
 
 @sms.command()

@@ -9,13 +9,16 @@ import httpx
 
 from dispatcher.engine import balance, callbacks, feed, recover
 from dispatcher.engine.send import SendResult
+from dispatcher.store.rows import QueuedChunk
 from workers.app import app
 from workers.constants import SEND_QUEUE, Task
 from workers.runtime import runtime
 
 
-def publish(chunk_id: int) -> None:
-    send_chunk.apply_async((chunk_id,), queue=SEND_QUEUE)
+def publish(chunk: QueuedChunk) -> None:
+    # The message carries the id; Flower shows the campaign and block from the moment it
+    # is queued (argsrepr), never numbers or text.
+    send_chunk.apply_async((chunk.id,), queue=SEND_QUEUE, argsrepr=f"({chunk.describe()})")
 
 
 @app.task(name=Task.SEND_CHUNK)

@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 
 from dispatcher.accounts import configured_accounts
-from dispatcher.api import account, campaigns, health, problems
+from dispatcher.api import account, campaigns, docs, health, problems
 from dispatcher.api.schemas import CampaignIn
 from dispatcher.settings import Settings, get_settings
 from dispatcher.store import accounts
@@ -49,7 +49,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         version="1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served from the installed assets below: no CDN
+        redoc_url=None,
     )
+    docs.install(app)
     problems.install(app)
     app.include_router(campaigns.router)
     app.include_router(account.router)

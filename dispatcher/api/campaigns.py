@@ -19,12 +19,15 @@ from dispatcher.api.schemas import (
     CampaignCreated,
     CampaignDetail,
     CampaignPage,
+    Priority,
     Problem,
     RecipientPage,
+    UncertainResolved,
 )
 from dispatcher.api.uploads import CSV_TYPES, from_csv, from_json, from_multipart
 from dispatcher.domain.message import Method
 from dispatcher.domain.status import CampaignStatus, Purpose, RecipientStatus
+from dispatcher.engine import recover
 from dispatcher.errors import Conflict
 from dispatcher.store import reads, steering
 
@@ -67,8 +70,14 @@ def _stored_answer(engine: Engine, campaign_id: int, interval_s: float) -> dict[
     return _answer(row, sample, interval_s)
 
 
-def _answer(row: dict[str, Any], sample: list[dict[str, Any]], interval_s: float) -> dict[str, Any]:
+def _answer(
+    row: dict[str, Any],
+    sample: list[dict[str, Any]],
+    interval_s: float,
+    ignored_columns: list[str] | None = None,
+) -> dict[str, Any]:
     return {
+        "ignored_columns": ignored_columns,
         "id": row["id"],
         "status": row["status"],
         "counts": {
@@ -119,10 +128,22 @@ async def create_campaign(
         bool, Query(description="Refuse the campaign if any number is invalid")
     ] = False,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    # With a CSV body the campaign's fields come in the query string (as in the JSON body;
+    # read and checked together with the body).
     name: Annotated[str | None, Query(description="CSV body: the campaign's name")] = None,
     message: Annotated[str | None, Query(description="CSV body: the text")] = None,
-    method: Annotated[Method | None, Query()] = None,
-    purpose: Annotated[Purpose | None, Query()] = None,
+    method: Annotated[Method | None, Query(description="CSV body: metodo_envio")] = None,
+    purpose: Annotated[Purpose | None, Query(description="CSV body: Ley 2300 or not")] = None,
+    priority: Annotated[Priority | None, Query(description="CSV body")] = None,
+    start_at: Annotated[
+        str | None, Query(description="CSV body: not before, ISO 8601 with offset")
+    ] = None,
+    expires_at: Annotated[
+        str | None, Query(description="CSV body: what is not sent by then is cancelled")
+    ] = None,
+    callback_url: Annotated[
+        str | None, Query(description="CSV body: called when the campaign ends")
+    ] = None,
 ) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "application/json":
@@ -188,7 +209,7 @@ async def create_campaign(
         "suppressed": counts.suppressed,
     }
     response.headers["Location"] = f"/v1/campaigns/{result.campaign_id}"
-    return _answer(row, result.invalid_sample, interval)
+    return _answer(row, result.invalid_sample, interval, submission.ignored_columns)
 
 
 @router.get("/campaigns", response_model=CampaignPage, responses=PROBLEMS)
@@ -246,25 +267,60 @@ async def list_recipients(
 @router.post("/campaigns/{campaign_id}/pause", response_model=ActionResult, responses=PROBLEMS)
 async def pause_campaign(campaign_id: CampaignId, tenant: TenantDep, engine: EngineDep) -> Any:
     """Stop sending before the next block; what is at the provider finishes."""
-    return await run_in_threadpool(_steer, steering.pause, engine, tenant, campaign_id)
+    return await run_in_threadpool(_in_transaction, steering.pause, engine, tenant, campaign_id)
 
 
 @router.post("/campaigns/{campaign_id}/resume", response_model=ActionResult, responses=PROBLEMS)
 async def resume_campaign(campaign_id: CampaignId, tenant: TenantDep, engine: EngineDep) -> Any:
-    return await run_in_threadpool(_steer, steering.resume, engine, tenant, campaign_id)
+    return await run_in_threadpool(_in_transaction, steering.resume, engine, tenant, campaign_id)
 
 
 @router.post("/campaigns/{campaign_id}/cancel", response_model=ActionResult, responses=PROBLEMS)
 async def cancel_campaign(campaign_id: CampaignId, tenant: TenantDep, engine: EngineDep) -> Any:
     """Unsent numbers become cancelled; a block already at the provider finishes."""
-    return await run_in_threadpool(_steer, steering.cancel, engine, tenant, campaign_id)
+    return await run_in_threadpool(_in_transaction, steering.cancel, engine, tenant, campaign_id)
 
 
-def _steer(
-    action: Callable[[Connection, int, int | None], steering.Steered],
+@router.post(
+    "/campaigns/{campaign_id}/requeue-uncertain",
+    response_model=UncertainResolved,
+    responses=PROBLEMS,
+)
+async def requeue_uncertain(campaign_id: CampaignId, tenant: TenantDep, engine: EngineDep) -> Any:
+    """Send the uncertain recipients again: only when the provider's report shows they
+    did not go out (otherwise they get the message twice)."""
+    moved = await run_in_threadpool(recover.requeue_uncertain, engine, campaign_id, tenant)
+    return {"id": campaign_id, "recipients": moved, "now": RecipientStatus.PENDING}
+
+
+@router.post(
+    "/campaigns/{campaign_id}/close-uncertain",
+    response_model=UncertainResolved,
+    responses=PROBLEMS,
+)
+async def close_uncertain(
+    campaign_id: CampaignId,
+    tenant: TenantDep,
+    engine: EngineDep,
+    outcome: Annotated[
+        Literal["accepted", "rejected"],
+        Query(alias="as", description="What the provider's report says happened to them"),
+    ],
+) -> Any:
+    """Record what the provider's web report says about the uncertain recipients."""
+
+    def close(conn: Connection, cid: int, tid: int | None) -> int:
+        return steering.close_uncertain(conn, cid, tid, RecipientStatus(outcome))
+
+    closed = await run_in_threadpool(_in_transaction, close, engine, tenant, campaign_id)
+    return {"id": campaign_id, "recipients": closed, "now": outcome}
+
+
+def _in_transaction(
+    action: Callable[[Connection, int, int | None], Any],
     engine: Engine,
     tenant: int,
     campaign_id: int,
-) -> steering.Steered:
+) -> Any:
     with engine.begin() as conn:
         return action(conn, campaign_id, tenant)

@@ -6,11 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
-from sqlalchemy import Engine, text
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_latest
+from sqlalchemy import Engine, func, select, text
 
 from dispatcher.api.deps import EngineDep
 from dispatcher.api.problems import problem
+from dispatcher.store.tables import Campaign
 
 router = APIRouter(tags=["health"])
 
@@ -18,6 +19,12 @@ CAMPAIGNS_SUBMITTED = Counter("pregonero_campaigns_submitted_total", "Campaigns 
 RECIPIENTS_SUBMITTED = Counter(
     "pregonero_recipients_submitted_total", "Numbers received by intake", ["outcome"]
 )
+NEEDING_ATTENTION = Gauge(
+    "pregonero_campaigns_needing_attention",
+    "Campaigns with uncertain recipients: an operator checks the provider's report, then "
+    "requeues or closes them",
+)
+UNCERTAIN = Gauge("pregonero_recipients_uncertain", "Recipients that may have been sent")
 
 
 @router.get("/healthz")
@@ -44,6 +51,19 @@ async def readyz(engine: EngineDep) -> Any:
     return {"status": "ready"}
 
 
+def _read_state(engine: Engine) -> None:
+    """Gauges read at scrape time from the campaigns' counters (not a scan of recipients)."""
+    with engine.connect() as conn:
+        campaigns, uncertain = conn.execute(
+            select(func.count(), func.coalesce(func.sum(Campaign.n_uncertain), 0)).where(
+                Campaign.n_uncertain > 0
+            )
+        ).one()
+    NEEDING_ATTENTION.set(campaigns)
+    UNCERTAIN.set(uncertain)
+
+
 @router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
+async def metrics(engine: EngineDep) -> Response:
+    await run_in_threadpool(_read_state, engine)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -82,6 +82,11 @@ class CampaignCreated(BaseModel):
     segments: int
     estimated_duration_s: float
     invalid_sample: list[InvalidNumber]
+    ignored_columns: list[str] | None = Field(
+        None,
+        description="Columns of the CSV that are not the numbers: not stored.  Null for a "
+        "JSON body, and when this answer is an idempotent replay.",
+    )
     links: dict[str, str]
 
 
@@ -98,6 +103,10 @@ class CampaignSummary(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    uncertain: int = Field(
+        description="Recipients that may have been sent: an operator checks the provider's "
+        "report, then requeues or closes them"
+    )
 
 
 class CampaignPage(BaseModel):
@@ -116,10 +125,15 @@ class CampaignDetail(CampaignSummary):
     segments: int
     idempotency_key: str | None
     counts: dict[str, Any]
-    progress: float
-    rate_per_s: float | None
+    sent: int = Field(description="Numbers handed to the provider")
+    progress: float = Field(description="Share of the sendable numbers whose outcome is known")
+    rate_per_s: float | None = Field(description="Numbers sent per second since it started")
     elapsed_s: float | None
-    eta_s: float | None
+    eta_s: float | None = Field(
+        description="Seconds until done, waits for the window or start time included; null "
+        "while it waits for a person (paused) or for its provider account"
+    )
+    attention: str | None = Field(description="What a person must do about it, if anything")
 
 
 class RecipientOut(BaseModel):
@@ -141,6 +155,12 @@ class ActionResult(BaseModel):
     id: int
     status: CampaignStatus
     cancelled_recipients: int | None = None
+
+
+class UncertainResolved(BaseModel):
+    id: int
+    recipients: int = Field(description="How many uncertain recipients this changed")
+    now: RecipientStatus = Field(description="pending (to be sent again), accepted or rejected")
 
 
 class Problem(BaseModel):

@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 from dispatcher import intake
 from dispatcher.api.problems import ApiProblem
 from dispatcher.api.schemas import CampaignFields, CampaignIn
-from dispatcher.intake.sources import csv_numbers, json_numbers
+from dispatcher.intake.sources import CsvNumbers, json_numbers
 from dispatcher.settings import Settings
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
@@ -95,6 +95,14 @@ class Submission:
     ):
         self.spec, self.numbers, self.digest, self.handle = spec, numbers, digest, handle
 
+    @property
+    def ignored_columns(self) -> list[str] | None:
+        """The CSV's columns that are not the numbers, once it has been read (None for a
+        JSON body: it has no columns)."""
+        if isinstance(self.numbers, CsvNumbers):
+            return list(self.numbers.ignored_columns)
+        return None
+
 
 async def from_json(request: Request, settings: Settings) -> Submission:
     body = await _read_limited(request, settings.max_upload_bytes)
@@ -125,7 +133,7 @@ async def from_csv(request: Request, settings: Settings) -> Submission:
     spec = _fields({k: v for k, v in request.query_params.items() if k in names}).to_spec()
     handle = await _spool(request, settings.max_upload_bytes)
     digest = _hash_file(intake.RequestHasher(spec, {"kind": "csv"}), handle)
-    return Submission(spec, csv_numbers(handle), digest, handle)
+    return Submission(spec, CsvNumbers(handle), digest, handle)
 
 
 async def from_multipart(request: Request, settings: Settings) -> Submission:
@@ -141,4 +149,4 @@ async def from_multipart(request: Request, settings: Settings) -> Submission:
     fields = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("strict",)}
     spec = _fields(fields).to_spec()
     digest = _hash_file(intake.RequestHasher(spec, {"kind": "csv"}), upload.file)
-    return Submission(spec, csv_numbers(upload.file), digest, upload.file)
+    return Submission(spec, CsvNumbers(upload.file), digest, upload.file)

@@ -36,7 +36,11 @@ def db_downgrade(
 
 
 def _migrate(step: Callable[[str, str], None], revision: str) -> None:
+    from dispatcher.store.migrate import ensure_database
+
     settings = get_settings()
+    if ensure_database(settings.database_url):
+        err.print(f"created the database ({redact_url(settings.database_url)})", highlight=False)
     step(settings.database_url, revision)
     err.print(f"database at {revision} ({redact_url(settings.database_url)})", highlight=False)
 

@@ -7,11 +7,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 from sqlalchemy import Connection, Engine
 
@@ -26,6 +27,12 @@ from dispatcher.store import reads, steering
 
 app = typer.Typer(no_args_is_help=True, help="Submit, watch and steer campaigns.")
 
+
+class CloseAs(StrEnum):
+    accepted = "accepted"
+    rejected = "rejected"
+
+
 DETAIL_FIELDS = (
     "id",
     "name",
@@ -35,11 +42,13 @@ DETAIL_FIELDS = (
     "purpose",
     "method",
     "progress",
+    "sent",
     "rate_per_s",
     "eta_s",
     "started_at",
     "finished_at",
     "failure_reason",
+    "attention",
 )
 
 
@@ -51,10 +60,10 @@ def watch(
         TextColumn("[bold]campaign {task.fields[cid]}[/bold] {task.fields[status]}"),
         BarColumn(),
         TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
-        TimeRemainingColumn(),
+        TextColumn("{task.fields[eta]}"),
         TextColumn("{task.fields[waiting]}"),
     ) as progress:
-        task = progress.add_task("send", total=1, cid=campaign_id, status="", waiting="")
+        task = progress.add_task("send", total=1, cid=campaign_id, status="", eta="", waiting="")
         while True:
             info = reads.campaign_detail(engine, None, campaign_id, interval_s)
             sendable = max(info["counts"]["sendable"], 1)
@@ -63,11 +72,25 @@ def watch(
             if info["next_send_at"]:
                 waiting += f" until {info['next_send_at']:%Y-%m-%d %H:%M %Z}"
             progress.update(
-                task, total=sendable, completed=done, status=info["status"], waiting=waiting
+                task,
+                total=sendable,
+                completed=done,
+                status=info["status"],
+                eta=_eta(info["eta_s"]),
+                waiting=waiting,
             )
             if info["status"] in CAMPAIGN_FINAL:
                 return info
             time.sleep(poll_s)
+
+
+def _eta(eta_s: float | None) -> str:
+    """The API's ETA, so the two never disagree."""
+    if eta_s is None:
+        return "ETA: when resumed"
+    minutes, seconds = divmod(int(eta_s), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"ETA {hours}:{minutes:02d}:{seconds:02d}"
 
 
 @app.command("submit")
@@ -197,3 +220,18 @@ def requeue_uncertain(campaign_id: int) -> None:
     with engine() as made:
         moved = recover.requeue_uncertain(made, campaign_id)
     out.print(f"{moved:,} uncertain numbers of campaign {campaign_id} will be sent again")
+
+
+@app.command("close-uncertain")
+@friendly
+def close_uncertain(
+    campaign_id: int,
+    as_: Annotated[
+        CloseAs,
+        typer.Option("--as", help="What the provider's web report says happened to them."),
+    ],
+) -> None:
+    """Record what the provider's report says about the uncertain recipients."""
+    with engine() as made, made.begin() as conn:
+        closed = steering.close_uncertain(conn, campaign_id, None, RecipientStatus(as_.value))
+    out.print(f"{closed:,} uncertain numbers of campaign {campaign_id} closed as {as_.value}")

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from dispatcher.errors import MaybeSent, PregoneroError
 from dispatcher.settings import get_settings
@@ -30,6 +31,12 @@ def friendly(func: F) -> F:
         except PregoneroError as exc:
             err.print(f"[red]error:[/red] {exc}", highlight=False)
             raise typer.Exit(2 if isinstance(exc, MaybeSent) else 1) from None
+        except OperationalError as exc:  # the database cannot be reached or used
+            from dispatcher.store.migrate import unreachable
+
+            error = unreachable(get_settings().database_url, exc.orig or exc)
+            err.print(f"[red]error:[/red] {error}", highlight=False)
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 

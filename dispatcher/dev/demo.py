@@ -1,16 +1,22 @@
-"""``pregonero demo``: the whole system on this machine, end to end, in about a minute.
+"""``pregonero demo``: the whole system on this machine, end to end.
 
-Postgres (the local one, or an embedded one when none answers), a Redis of its own,
-the provider simulator, two Celery workers and beat, and the HTTP API.  It submits a
-campaign over the API as a backend system would, shows its progress, and prints what
-the simulator saw: every number once, never closer than the interval."""
+Postgres (the local one, or an embedded one when none answers), a Redis of its own
+(broker and limiter), the provider simulator, two Celery workers, beat, Flower and the
+HTTP API.  It submits a campaign over the API as a backend system would, shows its
+progress at the provider's real pace (one block every 2 s; ``--speed`` for a quicker
+look), and prints what the simulator saw: every number once, never closer than the
+interval.  Ctrl-C or SIGTERM stops everything it started and drops its database."""
 
 from __future__ import annotations
 
 import random
-import subprocess
+import secrets
+import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import pairwise
+from types import FrameType
 from typing import Any
 
 import httpx
@@ -18,12 +24,25 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
 from dispatcher.dev import services
-from dispatcher.dev.services import free_port, wait_until
-from dispatcher.dev.stack import BIN, Stack
+from dispatcher.dev.services import StackTimeout, free_port, wait_until
+from dispatcher.dev.stack import Stack
 from dispatcher.domain.status import CAMPAIGN_FINAL, RecipientStatus
+from dispatcher.errors import PregoneroError
+from dispatcher.settings import redact_url
 from dispatcher.store.apikeys import create_key
 
+REAL_INTERVAL_S = 2.0  # the provider's: one block of 1,000 numbers every 2 s
+FLOWER_USER = "demo"
+
 console = Console()
+
+
+class DemoFailed(PregoneroError):
+    """A process the demo started died, or did not become ready."""
+
+
+class _Stopped(Exception):
+    """SIGTERM: stop as Ctrl-C does."""
 
 
 def _csv(count: int, seed: int = 7) -> bytes:
@@ -35,70 +54,126 @@ def _csv(count: int, seed: int = 7) -> bytes:
     return ("celular\n" + "\n".join(rows) + "\n").encode()
 
 
-def run(numbers: int, interval_s: float, keep: bool) -> None:
-    server, origin = services.postgres_server_url()
-    console.print(
-        f"Postgres: {origin}.  Starting Redis, the simulator, 2 workers, beat and the API…"
-    )
-    stack = Stack(server, block_interval_s=interval_s)
-    api = None
+@contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise _Stopped
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        stack.start_worker("demo1")
-        stack.start_worker("demo2")
-        stack.start_beat()
-        port = free_port()
-        api = subprocess.Popen(
-            [str(BIN / "pregonero"), "api", "--port", str(port)],
-            env=stack.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        wait_until(lambda: _ready(base), 30, "the API")
-        key = create_key(stack.engine, "demo", "pregonero demo")
-        auth = {"Authorization": f"Bearer {key}"}
-        created = httpx.post(
-            f"{base}/v1/campaigns",
-            params={"name": "Demo", "message": "Hola desde Pregonero"},
-            content=_csv(numbers),
-            headers={**auth, "Content-Type": "text/csv"},
-            timeout=60,
-        ).json()
-        c = created["counts"]
-        console.print(
-            f"Submitted campaign {created['id']}: {c['sendable']:,} to send in {created['chunks']} "
-            f"blocks; {c['invalid']} invalid, {c['duplicate']} duplicate.  "
-            f"Estimated {created['estimated_duration_s']:.0f} s at one block every {interval_s} s."
-        )
-        for sample in created["invalid_sample"][:5]:
-            console.print(f"  line {sample['line']}: {sample['value']!r} — {sample['detail']}")
-        detail = _follow(base, auth, created["id"], c["sendable"])
-        _report(stack, detail, interval_s)
-        if keep:
-            console.print(
-                f"\nStill running.  API {base}/docs  (key: {key})\n"
-                f"Simulator control {stack.sim.base_url}/_sim/state\n"
-                f"Database {stack.db_url}\nPress Ctrl-C to stop."
-            )
-            while True:
-                time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
+        yield
     finally:
-        if api is not None:
-            api.terminate()
-            api.wait(10)
-        stack.stop()
+        signal.signal(signal.SIGTERM, previous)
 
 
-def _ready(base: str) -> bool:
+def run(numbers: int, speed: float, keep: bool) -> None:
+    interval_s = REAL_INTERVAL_S / speed
+    server, origin = services.postgres_server_url()
+    pace = (
+        f"one block every {interval_s:g} s ({speed:g}x the real pace of {REAL_INTERVAL_S:g} s)"
+        if speed != 1
+        else f"one block every {interval_s:g} s, the provider's real pace"
+    )
+    console.print(
+        f"Postgres: {origin}.  Starting Redis, the simulator, 2 workers, beat, Flower and the "
+        f"API; sending at {pace}…",
+        highlight=False,
+    )
+    stack: Stack | None = None
+    with _sigterm_stops():
+        try:
+            stack = Stack(server, block_interval_s=interval_s)
+            _demo(stack, numbers, interval_s, keep)
+        except (KeyboardInterrupt, _Stopped):
+            console.print("\nStopping…")
+        finally:
+            if stack is not None:
+                stack.stop(keep_database=keep)
+                if keep:
+                    console.print(f"Kept the database: {redact_url(stack.db_url)}", highlight=False)
+                console.print("Stopped everything the demo started.")
+
+
+def _demo(stack: Stack, numbers: int, interval_s: float, keep: bool) -> None:
+    stack.start_worker("worker1")
+    stack.start_worker("worker2")
+    stack.start_beat()
+    flower_password = secrets.token_urlsafe(9)
+    flower = stack.start_flower(free_port(), f"{FLOWER_USER}:{flower_password}")
+    base = stack.start_api(free_port())
+    _wait(stack, lambda: _answers(base + "/readyz"), 60, "the API")
+    _wait(stack, lambda: _answers(flower + "/healthcheck"), 60, "Flower")
+    key = create_key(stack.engine, "demo", "pregonero demo")
+    auth = {"Authorization": f"Bearer {key}"}
+    _print_access(stack, base, key, flower, flower_password)
+    created = httpx.post(
+        f"{base}/v1/campaigns",
+        params={"name": "Demo", "message": "Hola desde Pregonero"},
+        content=_csv(numbers),
+        headers={**auth, "Content-Type": "text/csv"},
+        timeout=60,
+    ).json()
+    c = created["counts"]
+    console.print(
+        f"Submitted campaign {created['id']}: {c['sendable']:,} to send in {created['chunks']} "
+        f"blocks; {c['invalid']} invalid, {c['duplicate']} duplicate.  Estimated "
+        f"{created['estimated_duration_s']:.0f} s at one block every {interval_s:g} s.",
+        highlight=False,
+    )
+    for sample in created["invalid_sample"][:5]:
+        console.print(f"  line {sample['line']}: {sample['value']!r} — {sample['detail']}")
+    detail = _follow(stack, base, auth, created["id"], c["sendable"])
+    _report(stack, detail, interval_s)
+    if keep:
+        console.print("\nStill running (Ctrl-C stops it all; the database is kept).")
+        while True:
+            _check(stack)
+            time.sleep(1)
+
+
+def _answers(url: str) -> bool:
     try:
-        return httpx.get(base + "/readyz", timeout=1).status_code == 200
+        return httpx.get(url, timeout=1).status_code in (200, 401)
     except httpx.HTTPError:
         return False
 
 
-def _follow(base: str, auth: dict[str, str], campaign_id: int, total: int) -> dict[str, Any]:
+def _check(stack: Stack) -> None:
+    """A process of ours died: say which, why (the end of its log) and where its log is."""
+    if dead := stack.exited():
+        raise DemoFailed("\n".join(str(d) for d in dead))
+
+
+def _wait(stack: Stack, check: Any, timeout_s: float, what: str) -> None:
+    def ready() -> bool:
+        _check(stack)
+        return bool(check())
+
+    try:
+        wait_until(ready, timeout_s, what)
+    except StackTimeout as exc:
+        raise DemoFailed(f"{exc}; the logs are in {stack.logs}") from None
+
+
+def _print_access(stack: Stack, base: str, key: str, flower: str, password: str) -> None:
+    console.print(f"\nAPI      {base}   (OpenAPI: {base}/docs)", highlight=False)
+    console.print("API key (a tenant's; send it as 'Authorization: Bearer <key>'):")
+    print(key, flush=True)
+    console.print(f"Flower   {flower}   login {FLOWER_USER} / {password}", highlight=False)
+    console.print(f"Logs     {stack.logs}", highlight=False)
+    console.print(
+        "To reach this demo from another terminal (`pregonero campaign list`, "
+        "`celery -A workers sms status`):",
+        highlight=False,
+    )
+    for name, value in stack.settings_env.items():
+        print(f"export {name}={value}", flush=True)
+    console.print()
+
+
+def _follow(
+    stack: Stack, base: str, auth: dict[str, str], campaign_id: int, total: int
+) -> dict[str, Any]:
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -106,11 +181,14 @@ def _follow(base: str, auth: dict[str, str], campaign_id: int, total: int) -> di
     ) as bar:
         task = bar.add_task("sending", total=total, status="")
         while True:
-            detail = httpx.get(f"{base}/v1/campaigns/{campaign_id}", headers=auth).json()
+            _check(stack)
+            detail: dict[str, Any] = httpx.get(
+                f"{base}/v1/campaigns/{campaign_id}", headers=auth, timeout=10
+            ).json()
             pending = detail["counts"]["by_status"][RecipientStatus.PENDING]
             bar.update(task, completed=total - pending, status=detail["status"])
             if detail["status"] in CAMPAIGN_FINAL:
-                return dict(detail)
+                return detail
             time.sleep(0.5)
 
 
@@ -118,11 +196,11 @@ def _report(stack: Stack, detail: dict[str, Any], interval_s: float) -> None:
     starts = stack.request_starts()
     gaps = [b - a for a, b in pairwise(starts)]
     duplicates = stack.sim.sim.duplicates()
-    counts = detail["counts"]
-    outcome = {k: v for k, v in counts["by_status"].items() if v}
+    outcome = {k: v for k, v in detail["counts"]["by_status"].items() if v}
     console.print(f"Campaign {detail['status']}: {outcome}")
     console.print(
         f"The simulator saw {len(starts)} requests; closest two started "
-        f"{min(gaps) if gaps else 0:.2f} s apart (interval {interval_s} s); "
-        f"numbers accepted twice: {len(duplicates)}."
+        f"{min(gaps) if gaps else 0:.2f} s apart (interval {interval_s:g} s); "
+        f"numbers accepted twice: {len(duplicates)}.",
+        highlight=False,
     )

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from dispatcher.domain.message import Method
 from dispatcher.domain.status import CampaignStatus
 from dispatcher.intake.sources import json_numbers
 from dispatcher.provider.simserver import SimulatorServer
-from dispatcher.provider.simulator import SimConfig
+from dispatcher.provider.simulator import DEMO_PASSWORD, DEMO_TOKEN, DEMO_USER, SimConfig
 from dispatcher.settings import Settings, load_settings
 from dispatcher.store import reads
 from dispatcher.store.apikeys import create_key
@@ -93,6 +94,20 @@ class PrivateRedis:
             self.proc = None
 
 
+@dataclass(frozen=True)
+class Exited:
+    """A process of the stack that died, with where to read why."""
+
+    name: str
+    returncode: int | None
+    log: Path
+    last_lines: list[str]
+
+    def __str__(self) -> str:
+        tail = "\n    ".join(self.last_lines) or "(its log is empty)"
+        return f"{self.name} exited with code {self.returncode}; log {self.log}:\n    {tail}"
+
+
 @dataclass
 class Stack:
     pg_server_url: str
@@ -101,7 +116,8 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     beat: subprocess.Popen[bytes] | None = None
-    logs: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="pregonero-e2e-")))
+    others: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    logs: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="pregonero-stack-")))
 
     def __post_init__(self) -> None:
         self.db_name = f"pregonero_e2e_{uuid.uuid4().hex[:8]}"
@@ -114,16 +130,16 @@ class Stack:
         # The sweeper must not re-publish what only waits its turn in the broker (the
         # settings refuse a shorter delay), yet a drill wants lost messages back soon.
         queue_wait_s = FEED_DEPTH * (self.block_interval_s + 0.05)
-        self.env = {
-            **os.environ,
+        self.settings_env = {
             "PREGONERO_DATABASE_URL": self.db_url,
             "PREGONERO_REDIS_URL": self.redis.url,
+            "PREGONERO_BROKER_URL": self.redis.url,
             "PREGONERO_PROVIDER_SEND_URL": self.sim.send_url,
             "PREGONERO_PROVIDER_BALANCE_URL": self.sim.balance_url,
-            "PREGONERO_PROVIDER_USER": "demo",
-            "PREGONERO_PROVIDER_TOKEN": "demo-token",
-            "PREGONERO_PROVIDER_PASSWORD": "demo-password",
-            "PREGONERO_BLOCK_INTERVAL_S": str(self.block_interval_s),
+            "PREGONERO_PROVIDER_USER": DEMO_USER,
+            "PREGONERO_PROVIDER_TOKEN": DEMO_TOKEN,
+            "PREGONERO_PROVIDER_PASSWORD": DEMO_PASSWORD,
+            "PREGONERO_BLOCK_INTERVAL_S": f"{self.block_interval_s:g}",
             "PREGONERO_SEND_WINDOW": "00:00-24:00",
             "PREGONERO_PROVIDER_CONNECT_TIMEOUT_S": "1",
             "PREGONERO_PROVIDER_READ_TIMEOUT_S": "1",
@@ -131,15 +147,26 @@ class Stack:
             "PREGONERO_BALANCE_POLL_S": "1",
             **self.extra_env,
         }
+        self.env = {**os.environ, **self.settings_env}
         self.settings = load_settings(database_url=self.db_url)  # what intake needs
         name = f"e2e-{uuid.uuid4().hex[:6]}"
         create_key(self.engine, name)
         self.tenant_id = reads.tenant_id(self.engine, name)
 
     # -- processes ------------------------------------------------------------------------
-    def start_worker(self, name: str, concurrency: int = 1, loglevel: str = "INFO") -> None:
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{name}.log").open("ab")
-        self.workers[name] = subprocess.Popen(
+        return subprocess.Popen(
+            argv,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped with its children
+        )
+
+    def start_worker(self, name: str, concurrency: int = 1, loglevel: str = "INFO") -> None:
+        self.workers[name] = self._spawn(
+            name,
             [
                 str(BIN / "celery"),
                 "-A",
@@ -154,10 +181,6 @@ class Stack:
                 "--without-mingle",
                 "--without-gossip",
             ],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
 
     def kill_worker(self, name: str) -> None:
@@ -167,8 +190,8 @@ class Stack:
         proc.wait(10)
 
     def start_beat(self) -> None:
-        log = (self.logs / "beat.log").open("ab")
-        self.beat = subprocess.Popen(
+        self.beat = self._spawn(
+            "beat",
             [
                 str(BIN / "celery"),
                 "-A",
@@ -179,22 +202,68 @@ class Stack:
                 "--schedule",
                 str(self.logs / "beat-schedule"),
             ],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
 
-    def stop(self) -> None:
-        for proc in [*self.workers.values(), *([self.beat] if self.beat else [])]:
+    def start_api(self, port: int) -> str:
+        self.others["api"] = self._spawn(
+            "api", [str(BIN / "pregonero"), "api", "--port", str(port)]
+        )
+        return f"http://127.0.0.1:{port}"
+
+    def start_flower(self, port: int, basic_auth: str) -> str:
+        self.others["flower"] = self._spawn(
+            "flower",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "workers",
+                "flower",
+                "--address=127.0.0.1",
+                f"--port={port}",
+                f"--basic-auth={basic_auth}",
+            ],
+        )
+        return f"http://127.0.0.1:{port}"
+
+    def _processes(self) -> dict[str, subprocess.Popen[bytes]]:
+        beat = {"beat": self.beat} if self.beat else {}
+        return {**self.workers, **beat, **self.others}
+
+    def exited(self) -> list[Exited]:
+        """The processes that died, with the end of their logs."""
+        out = []
+        for name, proc in self._processes().items():
+            if proc.poll() is not None:
+                log = self.logs / f"{name}.log"
+                lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+                out.append(Exited(name, proc.returncode, log, lines[-12:]))
+        return out
+
+    def stop(self, keep_database: bool = False) -> None:
+        """Stop every process it started (SIGTERM, then SIGKILL after a few seconds),
+        the simulator and Redis; drop the database unless asked to keep it."""
+        processes = list(self._processes().values())
+        for proc in processes:
             with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 8
+        for proc in processes:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+            with contextlib.suppress(ProcessLookupError):  # pool children left behind
                 os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
         self.workers.clear()
+        self.others.clear()
+        self.beat = None
         self.sim.stop()
         self.redis.stop()
         self.engine.dispose()
-        services.drop_database(self.pg_server_url, self.db_name)
+        if not keep_database:
+            services.drop_database(self.pg_server_url, self.db_name)
 
     # -- data -------------------------------------------------------------------------------
     def submit(self, numbers: list[str], **spec: Any) -> int:

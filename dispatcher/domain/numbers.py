@@ -8,6 +8,7 @@ A bad number never raises: it comes back with a reason a person can act on.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -31,6 +32,7 @@ class InvalidReason(StrEnum):
     INVALID_NUMBER = "invalid_number"
     NOT_MOBILE = "not_mobile"
     NOT_12_DIGITS_FOR_PROVIDER = "not_12_digits_for_provider"
+    SCIENTIFIC_NOTATION = "scientific_notation"
 
 
 REASON_TEXT: dict[InvalidReason, str] = {
@@ -43,7 +45,31 @@ REASON_TEXT: dict[InvalidReason, str] = {
     InvalidReason.NOT_12_DIGITS_FOR_PROVIDER: (
         "the provider only takes numbers of 12 digits with the country prefix"
     ),
+    InvalidReason.SCIENTIFIC_NOTATION: (
+        "a spreadsheet wrote it in scientific notation (3.00111E+09) and its last digits "
+        "are lost: format the column as text and export again"
+    ),
 }
+
+# What spreadsheets and copy-paste add to numbers: invisible marks, odd spaces,
+# full-width digits (NFKC folds those), a float's ``.0``, a ``tel:`` URI.
+_INVISIBLE = dict.fromkeys(
+    [*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2065), 0xFEFF, 0x00AD]
+)
+_SPACES = dict.fromkeys([0x00A0, 0x2007, 0x202F, 0x3000], " ")
+_FLOAT = re.compile(r"^(\+?\d+)\.0+$")
+_SCIENTIFIC = re.compile(r"^\d+(?:[.,]\d+)?[eE]\+?\d+$")
+_TEL = re.compile(r"^tel:", re.IGNORECASE)
+
+
+def tidy(raw: str) -> str:
+    """The number as written, without what a spreadsheet or a paste added to it."""
+    text = unicodedata.normalize("NFKC", raw.translate(_INVISIBLE).translate(_SPACES)).strip()
+    if _TEL.match(text):
+        text = text[4:].split(";", 1)[0]
+    if float_ := _FLOAT.match(text):
+        text = float_.group(1)
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +122,11 @@ def _parse(cleaned: str, region: str) -> tuple[phonenumbers.PhoneNumber, bool]:
 def normalise(raw: str, region: str = "CO") -> Normalised:
     """Turn ``+57 310 211 1111``, ``3102111111``, ``(310) 211-1111``, ``0057...`` or
     ``573102111111`` into ``573102111111``; anything else gets a reason."""
-    text = raw.strip()
+    text = tidy(raw)
     if not text:
         return Normalised(raw, None, InvalidReason.EMPTY)
+    if _SCIENTIFIC.match(text):
+        return Normalised(raw, None, InvalidReason.SCIENTIFIC_NOTATION)
     if not _ALLOWED_NOISE.match(text) or text.count("+") > 1 or "+" in text[1:]:
         return Normalised(raw, None, InvalidReason.NOT_A_NUMBER)
     cleaned = _KEEP.sub("", text)

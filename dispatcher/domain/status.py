@@ -91,6 +91,7 @@ class Reason(StrEnum):
     MAYBE_SENT = "maybe_sent"
     WORKER_LOST = "worker_lost"
     NOT_IN_ANSWER = "not_in_answer"
+    CLOSED_BY_OPERATOR = "closed_by_operator"  # was uncertain; a person checked the report
 
 
 # -- groups --------------------------------------------------------------------------------

@@ -15,22 +15,25 @@ from sqlalchemy import Connection, Engine
 from dispatcher.engine.ports import Publish
 from dispatcher.settings import Settings
 from dispatcher.store import accounts, chunks, feeding
+from dispatcher.store.rows import QueuedChunk
 
 
-def feed(engine: Engine, settings: Settings, now: datetime, publish: Publish) -> list[int]:
+def feed(engine: Engine, settings: Settings, now: datetime, publish: Publish) -> list[QueuedChunk]:
     """Publish up to FEED_DEPTH chunks per unpaused account; return their ids."""
-    picked: list[int] = []
+    picked: list[QueuedChunk] = []
     with engine.begin() as conn:
         if not feeding.try_lock(conn):
             return picked  # another feeder is at it right now
         for account in accounts.unpaused(conn):
             picked += _feed_account(conn, settings, account, now)
-    for chunk_id in picked:  # after commit: a crash here leaves ``queued`` chunks the sweeper finds
-        publish(chunk_id)
+    for chunk in picked:  # after commit: a crash here leaves ``queued`` chunks the sweeper finds
+        publish(chunk)
     return picked
 
 
-def _feed_account(conn: Connection, settings: Settings, account: str, now: datetime) -> list[int]:
+def _feed_account(
+    conn: Connection, settings: Settings, account: str, now: datetime
+) -> list[QueuedChunk]:
     room = settings.feed_depth - feeding.queued(conn, account)
     if room <= 0:
         return []
@@ -41,17 +44,17 @@ def _feed_account(conn: Connection, settings: Settings, account: str, now: datet
             by_priority.setdefault(candidate.priority, []).append(candidate.campaign_id)
         else:
             chunks.wait_for_window(conn, candidate.campaign_id, window.next_open(now))
-    picked: list[int] = []
+    picked: list[QueuedChunk] = []
     for priority in sorted(by_priority, reverse=True):
         active = by_priority[priority]
         while active and room > 0:  # one chunk per campaign per pass: round-robin
             for campaign_id in list(active):
                 if room <= 0:
                     break
-                chunk_id = feeding.take_one(conn, campaign_id, now)
-                if chunk_id is None:
+                chunk = feeding.take_one(conn, campaign_id, now)
+                if chunk is None:
                     active.remove(campaign_id)
                     continue
-                picked.append(chunk_id)
+                picked.append(chunk)
                 room -= 1
     return picked

@@ -9,8 +9,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Protocol
 
+from dispatcher.store.rows import QueuedChunk
+
 Clock = Callable[[], datetime]
-Publish = Callable[[int], None]  # send_chunk(chunk_id) into the broker
+Publish = Callable[[QueuedChunk], None]  # send_chunk(chunk.id) into the broker
 
 
 def system_clock(offset_s: float = 0.0) -> Clock:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from dispatcher.engine.ports import Publish
 from dispatcher.settings import Settings
 from dispatcher.store import campaigns, chunks, steering
+from dispatcher.store.rows import QueuedChunk
 
 log = logging.getLogger(__name__)
 
@@ -22,15 +23,15 @@ def release_due(engine: Engine, now: datetime) -> int:
         return chunks.release_due(conn, now)
 
 
-def sweep(engine: Engine, settings: Settings, publish: Publish) -> list[int]:
+def sweep(engine: Engine, settings: Settings, publish: Publish) -> list[QueuedChunk]:
     """Re-publish ``queued`` chunks whose message seems lost; duplicates are no-ops."""
     with engine.begin() as conn:
-        ids = chunks.republish_stale(conn, settings.sweep_after_s)
-    for chunk_id in ids:
-        publish(chunk_id)
-    if ids:
-        log.warning("re-published %d queued chunks whose message seemed lost", len(ids))
-    return ids
+        stale = chunks.republish_stale(conn, settings.sweep_after_s)
+    for chunk in stale:
+        publish(chunk)
+    if stale:
+        log.warning("re-published %d queued chunks whose message seemed lost", len(stale))
+    return stale
 
 
 def reap(engine: Engine, settings: Settings) -> int:

@@ -35,8 +35,21 @@ def _delimiter(first_line: str) -> str:
     return ","
 
 
-def csv_numbers(binary: IO[bytes]) -> Iterator[tuple[int, str]]:
-    """Numbers from a CSV upload, with the file's own line numbers."""
+class CsvNumbers:
+    """Numbers from a CSV upload, with the file's own line numbers; once the header is
+    read, ``ignored_columns`` names the columns that are not the numbers."""
+
+    def __init__(self, binary: IO[bytes]):
+        self._binary = binary
+        self.ignored_columns: list[str] = []
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        return csv_numbers(self._binary, self.ignored_columns)
+
+
+def csv_numbers(binary: IO[bytes], ignored: list[str] | None = None) -> Iterator[tuple[int, str]]:
+    """Numbers from a CSV upload, with the file's own line numbers.  The names of the
+    other columns are appended to ``ignored``."""
     text = io.TextIOWrapper(
         binary,
         encoding="utf-8-sig",
@@ -44,7 +57,7 @@ def csv_numbers(binary: IO[bytes]) -> Iterator[tuple[int, str]]:
         newline="",
     )
     try:
-        yield from _read_csv(text)
+        yield from _read_csv(text, ignored if ignored is not None else [])
     except UnicodeDecodeError as exc:
         raise BadUpload(
             f"the upload is not UTF-8 (byte 0x{exc.object[exc.start]:02x} cannot be decoded); "
@@ -56,7 +69,7 @@ def csv_numbers(binary: IO[bytes]) -> Iterator[tuple[int, str]]:
         text.detach()
 
 
-def _read_csv(text: io.TextIOWrapper) -> Iterator[tuple[int, str]]:
+def _read_csv(text: io.TextIOWrapper, ignored: list[str]) -> Iterator[tuple[int, str]]:
     line_no = 0
     first = ""
     for line in text:
@@ -79,6 +92,8 @@ def _read_csv(text: io.TextIOWrapper) -> Iterator[tuple[int, str]]:
             )
         column = 0
         yield line_no, header[0] if header else ""
+    else:
+        ignored += [cell.strip() for i, cell in enumerate(header) if i != column and cell.strip()]
     if len(names) == 1:
         yield from _single_column(text, line_no)
         return

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from dispatcher.accounts import account_for
 from dispatcher.domain.message import MessageInfo
 from dispatcher.domain.numbers import FastNormaliser
+from dispatcher.domain.status import WaitingReason
 from dispatcher.errors import ValidationFailed
 from dispatcher.intake.rows import RecipientRows
 from dispatcher.intake.spec import PRIORITIES, CampaignSpec, check_spec
@@ -83,6 +84,9 @@ def submit(
                 "purpose": spec.purpose,
                 "priority": PRIORITIES[spec.priority],
                 "start_at": spec.start_at,
+                # until the feeder starts it, it waits for its start time
+                "waiting_reason": WaitingReason.START_AT if spec.start_at else None,
+                "next_send_at": spec.start_at,
                 "expires_at": spec.expires_at,
                 "idempotency_key": idempotency_key,
                 "callback_url": spec.callback_url,

@@ -24,7 +24,7 @@ from dispatcher.domain.status import (
     WaitingReason,
 )
 from dispatcher.store import campaigns, recipients
-from dispatcher.store.rows import ChunkRef
+from dispatcher.store.rows import ChunkRef, QueuedChunk
 from dispatcher.store.tables import Chunk
 
 _REF = (Chunk.id, Chunk.campaign_id, Chunk.seq, Chunk.n_lo, Chunk.n_hi)
@@ -276,6 +276,27 @@ _PUBLISH = (
 )
 
 
+def close_uncertain(conn: Connection, campaign_id: int, outcome: RecipientStatus) -> int:
+    """The operator checked the provider's report: the uncertain chunks are done, their
+    recipients ``outcome`` (accepted or rejected); return how many recipients."""
+    refs = conn.execute(
+        update(Chunk)
+        .where(Chunk.campaign_id == campaign_id, Chunk.status == ChunkStatus.UNCERTAIN)
+        .values(status=ChunkStatus.DONE, error=f"uncertain, closed by an operator as {outcome}")
+        .returning(*_REF)
+    ).all()
+    return sum(
+        recipients.move(
+            conn,
+            recipients.in_chunk(ChunkRef(*r)),
+            RecipientStatus.UNCERTAIN,
+            outcome,
+            Reason.CLOSED_BY_OPERATOR,
+        )
+        for r in refs
+    )
+
+
 def publish(conn: Connection, chunk_id: int) -> None:
     """The feeder hands it to the broker (after this transaction commits)."""
     conn.execute(_PUBLISH, {"chunk_id": chunk_id})
@@ -297,19 +318,19 @@ def release_due(conn: Connection, now: datetime) -> int:
     return len(released)
 
 
-def republish_stale(conn: Connection, after_s: float) -> list[int]:
+def republish_stale(conn: Connection, after_s: float) -> list[QueuedChunk]:
     """``queued`` chunks published longer ago than ``after_s``: their message may be lost.
     Touched so the next sweep waits again; a duplicate message is a no-op at the claim."""
-    ids = conn.execute(
+    rows = conn.execute(
         update(Chunk)
         .where(
             Chunk.status == ChunkStatus.QUEUED,
             Chunk.published_at < func.now() - timedelta(seconds=after_s),
         )
         .values(published_at=func.now())
-        .returning(Chunk.id)
-    ).scalars()
-    return [int(i) for i in ids]
+        .returning(Chunk.id, Chunk.campaign_id, Chunk.seq, Chunk.size)
+    ).all()
+    return [QueuedChunk(*row) for row in rows]
 
 
 def reap(conn: Connection, lease_s: float) -> int:

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, bindparam, exists, func, or_, select
 
 from dispatcher.domain.status import CAMPAIGN_ACTIVE, ChunkStatus, Purpose
 from dispatcher.store import campaigns, chunks
-from dispatcher.store.rows import Candidate
+from dispatcher.store.rows import Candidate, QueuedChunk
 from dispatcher.store.tables import Campaign, Chunk
 
 FEED_LOCK = 0x5052_4547  # "PREG": one feeder at a time across all hosts
@@ -50,7 +50,7 @@ _CANDIDATES = (
     .order_by(Campaign.priority.desc(), Campaign.last_fed_at.asc().nulls_first(), Campaign.id)
 )
 _NEXT_CHUNK = (
-    select(Chunk.id)
+    select(Chunk.id, Chunk.seq, Chunk.size)
     .where(Chunk.campaign_id == bindparam("campaign_id"), Chunk.status == ChunkStatus.READY, _DUE)
     .order_by(Chunk.seq)
     .limit(1)
@@ -65,11 +65,11 @@ def candidates(conn: Connection, account: str, now: datetime) -> list[Candidate]
     return [Candidate(int(r.id), Purpose(r.purpose), int(r.priority)) for r in rows]
 
 
-def take_one(conn: Connection, campaign_id: int, now: datetime) -> int | None:
-    """The campaign's next due ready chunk, published: its id, or None when it has none
-    (or a pause committed meanwhile: it always wins)."""
-    chunk_id = conn.execute(_NEXT_CHUNK, {"campaign_id": campaign_id, "now": now}).scalar()
-    if chunk_id is None or not campaigns.start(conn, campaign_id):
+def take_one(conn: Connection, campaign_id: int, now: datetime) -> QueuedChunk | None:
+    """The campaign's next due ready chunk, published; None when it has none (or a pause
+    committed meanwhile: it always wins)."""
+    row = conn.execute(_NEXT_CHUNK, {"campaign_id": campaign_id, "now": now}).first()
+    if row is None or not campaigns.start(conn, campaign_id):
         return None
-    chunks.publish(conn, int(chunk_id))
-    return int(chunk_id)
+    chunks.publish(conn, row.id)
+    return QueuedChunk(row.id, campaign_id, row.seq, row.size)

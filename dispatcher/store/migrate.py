@@ -1,20 +1,77 @@
-"""Run the Alembic migrations from code (``pregonero db upgrade``, tests, the demo)."""
+"""Run the Alembic migrations from code (``pregonero db upgrade``, tests, the demo).
+
+The migrations ship inside the package (``dispatcher.migrations``, built from the
+top-level ``migrations/`` folder), so a plain ``pip install`` can upgrade a database."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
+from importlib import resources
 
+import psycopg
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import make_url
 
-_ROOT = Path(__file__).resolve().parents[2]
+from dispatcher.errors import ConfigError
+
+_MISSING = re.compile(r'database "([^"]+)" does not exist')
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(_ROOT / "migrations"))
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("dispatcher.migrations")))
     config.attributes["database_url"] = database_url
     return config
+
+
+def _conninfo(database_url: str, database: str | None = None) -> str:
+    url = make_url(database_url).set(drivername="postgresql")
+    if database is not None:
+        url = url.set(database=database)
+    return url.render_as_string(hide_password=False)
+
+
+def where(database_url: str) -> str:
+    url = make_url(database_url)
+    return f"{url.host or 'localhost'}:{url.port or 5432}"
+
+
+def unreachable(database_url: str, exc: Exception) -> ConfigError:
+    """One line that says what is wrong with the database and what to do."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    first = first.removeprefix("connection failed: ")
+    return ConfigError(
+        f"cannot use Postgres at {where(database_url)}: {first}; check "
+        "PREGONERO_DATABASE_URL (postgresql+psycopg://user:password@host:5432/database) and "
+        "that the server runs"
+    )
+
+
+def ensure_database(database_url: str) -> bool:
+    """Create the database if the server answers and it does not exist yet; True when it
+    was created.  Any other problem is one clear ConfigError."""
+    try:
+        psycopg.connect(_conninfo(database_url), connect_timeout=10).close()
+        return False
+    except psycopg.OperationalError as exc:
+        missing = _MISSING.search(str(exc))
+        if missing is None:
+            raise unreachable(database_url, exc) from None
+    name = missing.group(1)
+    try:
+        with psycopg.connect(
+            _conninfo(database_url, "postgres"), autocommit=True, connect_timeout=10
+        ) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')  # the name is the operator's own URL's
+    except psycopg.Error as exc:
+        user = make_url(database_url).username or "postgres"
+        raise ConfigError(
+            f'database "{name}" does not exist at {where(database_url)} and could not be '
+            f"created ({str(exc).strip().splitlines()[0]}): create it with "
+            f"`createdb -h {make_url(database_url).host} -U {user} {name}`, then run again"
+        ) from None
+    return True
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:

@@ -14,12 +14,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, Select, func, select
 
 from dispatcher.domain.numbers import REASON_TEXT, InvalidReason
-from dispatcher.domain.status import (
-    CAMPAIGN_FINAL,
-    CHUNK_OPEN,
-    CampaignStatus,
-    RecipientStatus,
-)
+from dispatcher.domain.progress import Figures, progress_of
+from dispatcher.domain.status import CHUNK_OPEN, CampaignStatus, RecipientStatus, WaitingReason
 from dispatcher.errors import NotFound
 from dispatcher.store.tables import COUNTERS, Campaign, Chunk, Recipient, Tenant
 
@@ -39,6 +35,7 @@ _SUMMARY = (
     Campaign.created_at,
     Campaign.started_at,
     Campaign.finished_at,
+    Campaign.n_uncertain,
 )
 _DETAIL = (
     *_SUMMARY,
@@ -55,7 +52,7 @@ _DETAIL = (
     Campaign.invalid,
     Campaign.duplicate,
     Campaign.suppressed,
-    *COUNTERS.values(),
+    *(c for s, c in COUNTERS.items() if s is not RecipientStatus.UNCERTAIN),
 )
 
 
@@ -111,6 +108,7 @@ def _summary(row: Any) -> dict[str, Any]:
         "created_at": row.created_at,
         "started_at": row.started_at,
         "finished_at": row.finished_at,
+        "uncertain": row.n_uncertain,
     }
 
 
@@ -139,12 +137,21 @@ def campaign_detail(
             .where(Chunk.campaign_id == campaign_id, Chunk.status.in_(CHUNK_OPEN))
         ).scalar_one()
     counts = by_status(row)
-    sendable = row.sendable
-    settled = sendable - counts[RecipientStatus.PENDING]
-    started = row.started_at
-    end = row.finished_at or now
-    rate = settled / max((end - started).total_seconds(), 1e-9) if started and settled else None
-    final = CampaignStatus(row.status) in CAMPAIGN_FINAL
+    figures = progress_of(
+        Figures(
+            status=CampaignStatus(row.status),
+            waiting_reason=WaitingReason(row.waiting_reason) if row.waiting_reason else None,
+            next_send_at=row.next_send_at,
+            by_status=counts,
+            sendable=row.sendable,
+            invalid_at_intake=row.invalid,
+            open_chunks=open_chunks,
+            interval_s=interval_s,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+        ),
+        now,
+    )
     return {
         **_summary(row),
         "account": row.account,
@@ -158,16 +165,22 @@ def campaign_detail(
         "idempotency_key": row.idempotency_key,
         "counts": {
             "submitted": row.submitted,
-            "sendable": sendable,
+            "sendable": row.sendable,
             "invalid": row.invalid,
             "duplicate": row.duplicate,
             "suppressed": row.suppressed,
             "by_status": {s.value: n for s, n in counts.items()},
         },
-        "progress": round(settled / sendable, 4) if sendable else 1.0,
-        "rate_per_s": round(rate, 2) if rate else None,
-        "elapsed_s": round((now - started).total_seconds(), 1) if started else None,
-        "eta_s": 0 if final else round(open_chunks * interval_s, 1),
+        "sent": figures.sent,
+        "progress": figures.progress,
+        "rate_per_s": figures.rate_per_s,
+        "elapsed_s": (
+            round(((row.finished_at or now) - row.started_at).total_seconds(), 1)
+            if row.started_at
+            else None
+        ),
+        "eta_s": figures.eta_s,
+        "attention": figures.attention,
     }
 
 
@@ -361,10 +374,20 @@ def callback_body(engine: Engine, campaign_id: int) -> dict[str, Any]:
 
 
 def system_status(engine: Engine) -> dict[str, Any]:
-    """Campaigns and chunks by status, for ``celery -A workers sms status``."""
+    """Campaigns and chunks by status, and the campaigns with uncertain recipients, for
+    ``celery -A workers sms status``."""
     with engine.connect() as conn:
         campaigns = dict(
             conn.execute(select(Campaign.status, func.count()).group_by(Campaign.status)).all()
         )
         chunks = dict(conn.execute(select(Chunk.status, func.count()).group_by(Chunk.status)).all())
-    return {"campaigns": campaigns, "chunks": chunks}
+        attention = conn.execute(
+            select(Campaign.id, Campaign.n_uncertain)
+            .where(Campaign.n_uncertain > 0)
+            .order_by(Campaign.id)
+        ).all()
+    return {
+        "campaigns": campaigns,
+        "chunks": chunks,
+        "attention": [(int(i), int(n)) for i, n in attention],
+    }

@@ -45,3 +45,17 @@ class Candidate:
     campaign_id: int
     purpose: Purpose
     priority: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedChunk:
+    """A chunk handed to the broker: what the message carries (the id) and what an
+    operator reads in Flower (campaign, block, size) — never numbers or text."""
+
+    id: int
+    campaign_id: int
+    seq: int
+    size: int
+
+    def describe(self) -> str:
+        return f"campaign {self.campaign_id}, block {self.seq}, {self.size} numbers"

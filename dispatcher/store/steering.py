@@ -15,6 +15,7 @@ from dispatcher.domain.status import (
     CAMPAIGN_OPEN,
     CampaignStatus,
     Reason,
+    RecipientStatus,
     WaitingReason,
 )
 from dispatcher.errors import Conflict, NotFound
@@ -89,6 +90,22 @@ def requeue_uncertain(conn: Connection, campaign_id: int, tenant_id: int | None)
     if moved and status in (CampaignStatus.COMPLETED, CampaignStatus.FAILED):
         campaigns.set_status(conn, campaign_id, CampaignStatus.RUNNING)
     return moved
+
+
+CLOSE_AS = (RecipientStatus.ACCEPTED, RecipientStatus.REJECTED)
+
+
+def close_uncertain(
+    conn: Connection, campaign_id: int, tenant_id: int | None, outcome: RecipientStatus
+) -> int:
+    """The operator checked the provider's web report and records what it says: the
+    uncertain recipients become ``accepted`` or ``rejected``.  Returns how many."""
+    if outcome not in CLOSE_AS:
+        raise Conflict(f"uncertain recipients are closed as accepted or rejected, not {outcome}")
+    _locked(conn, campaign_id, tenant_id)
+    closed = chunks.close_uncertain(conn, campaign_id, outcome)
+    campaigns.complete_if_done(conn, campaign_id)
+    return closed
 
 
 def fail(conn: Connection, campaign_id: int, why: str) -> None:

@@ -171,7 +171,7 @@ def test_operator_commands_pause_resume_and_requeue(stack: Stack) -> None:
     cid = stack.submit(Numbers()(3_000))
     stack.wait_for_runs(Task.FEED, more=3)  # the feeder had its chances to send
     assert stack.sim.sim.records == []  # paused: nothing goes out
-    assert '"pause_reason": "operator"' in sms("status")
+    assert "default: paused by an operator" in sms("status")
     assert "resumed" in sms("resume")
     stack.wait_completed(cid, timeout_s=60)
     assert stack.statuses(cid) == {"accepted": 2_000, "uncertain": 1_000}

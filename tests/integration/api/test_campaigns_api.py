@@ -470,3 +470,90 @@ def test_account_endpoints(api: TestClient, new_key: KeyFactory) -> None:
     resumed = api.post("/v1/account/resume", headers=auth).json()
     assert not resumed["paused"]
     assert api.get("/v1/account").status_code == 401
+
+
+def test_csv_takes_every_field_in_the_query_and_names_ignored_columns(
+    api: TestClient, new_key: KeyFactory
+) -> None:
+    _, auth = new_key()
+    params = {
+        "name": "cobro",
+        "message": "hola",
+        "method": "2via",
+        "purpose": "collection",
+        "priority": "high",
+        "start_at": "2026-12-01T08:00:00-05:00",
+        "expires_at": "2026-12-02T08:00:00-05:00",
+        "callback_url": "https://hooks.example.com/done",
+    }
+    body = "nombre;celular;ciudad\nAna;3001112233.0;Cali\nLuis;\u200e3001112234;Bogotá\n"
+    r = api.post(
+        "/v1/campaigns",
+        params=params,
+        content=body.encode(),
+        headers={**auth, "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert created["ignored_columns"] == ["nombre", "ciudad"]
+    assert created["counts"]["sendable"] == 2  # a float's .0 and an invisible mark, cleaned
+    detail = api.get(f"/v1/campaigns/{created['id']}", headers=auth).json()
+    assert (detail["method"], detail["purpose"], detail["priority"]) == (
+        "2via",
+        "collection",
+        "high",
+    )
+    assert detail["start_at"].startswith("2026-12-01T13:00:00")
+    assert detail["callback_url"] == "https://hooks.example.com/done"
+
+
+def test_scientific_notation_is_refused_with_how_to_fix_it(
+    api: TestClient, new_key: KeyFactory
+) -> None:
+    _, auth = new_key()
+    r = api.post("/v1/campaigns", json=campaign(["3001112233", "3.00111E+09"]), headers=auth)
+    assert r.status_code == 201
+    [sample] = r.json()["invalid_sample"]
+    assert sample["reason"] == "scientific_notation"
+    assert "format the column as text" in sample["detail"]
+
+
+def test_docs_work_offline(api: TestClient) -> None:
+    import re
+
+    page = api.get("/docs")
+    assert page.status_code == 200
+    urls = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert urls and all(u.startswith("/") for u in urls), urls  # nothing from a CDN
+    for url in urls:
+        assert api.get(url).status_code == 200
+    assert "https://" not in api.get("/redoc").text.split("<body>")[0]
+
+
+def test_uncertain_recipients_are_requeued_or_closed_over_the_api(
+    api: TestClient, new_key: KeyFactory, engine: Engine
+) -> None:
+    _, auth = new_key()
+    cid = api.post(
+        "/v1/campaigns", json=campaign(["3102111111", "3102111112"]), headers=auth
+    ).json()["id"]
+    with engine.begin() as conn:  # as a timeout after the request left would leave them
+        conn.execute(
+            text("UPDATE chunk SET status = 'uncertain' WHERE campaign_id = :c"), {"c": cid}
+        )
+        conn.execute(
+            text("UPDATE recipient SET status = 'uncertain' WHERE campaign_id = :c"), {"c": cid}
+        )
+        conn.execute(
+            text("UPDATE campaign SET n_pending = 0, n_uncertain = 2 WHERE id = :c"), {"c": cid}
+        )
+    assert api.get(f"/v1/campaigns/{cid}", headers=auth).json()["attention"]
+    bad = api.post(f"/v1/campaigns/{cid}/close-uncertain", params={"as": "sent"}, headers=auth)
+    assert bad.status_code == 422
+    closed = api.post(
+        f"/v1/campaigns/{cid}/close-uncertain", params={"as": "rejected"}, headers=auth
+    )
+    assert closed.json() == {"id": cid, "recipients": 2, "now": "rejected"}
+    again = api.post(f"/v1/campaigns/{cid}/requeue-uncertain", headers=auth)
+    assert again.json() == {"id": cid, "recipients": 0, "now": "pending"}
+    assert api.get(f"/v1/campaigns/{cid}", headers=auth).json()["attention"] is None

@@ -16,6 +16,7 @@ from dispatcher.engine.send import Sender, SendResult
 from dispatcher.provider.client import ProviderClient, ProviderConfig
 from dispatcher.provider.simserver import SimulatorServer
 from dispatcher.settings import Settings
+from dispatcher.store.rows import QueuedChunk
 from dispatcher.store.tables import COUNTERS
 from tests.builders import Numbers, a_campaign, a_tenant
 from workers.limiter import MemoryLimiter
@@ -44,7 +45,7 @@ class EngineHarness:
     settings: Settings
     sim: SimulatorServer
     clock: FakeClock
-    published: list[int] = field(default_factory=list)
+    published: list[QueuedChunk] = field(default_factory=list)
     numbers: Numbers = field(default_factory=Numbers)
 
     def __post_init__(self) -> None:
@@ -80,9 +81,10 @@ class EngineHarness:
         return a_campaign(self.engine, self.settings, self.tenant_id, numbers, **spec)
 
     def feed(self) -> list[int]:
+        """Publish what the feeder picks; the ids of the chunks it published."""
         self.published.clear()
         feed.feed(self.engine, self.settings, self.clock(), self.published.append)
-        return list(self.published)
+        return [chunk.id for chunk in self.published]
 
     def tick(self) -> list[SendResult]:
         """One beat: release what is due, feed, and send what was published."""

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from dispatcher.domain.plan import Gate, Verdict
 from dispatcher.engine import recover
 from dispatcher.store import steering
+from dispatcher.store.rows import QueuedChunk
 from tests.builders import a_chunk
 from tests.integration.engine.harness import EngineHarness, bogota
 
@@ -27,8 +28,9 @@ def test_reaper_and_sweeper(h: EngineHarness) -> None:
     a_chunk(h.engine, first, status="sending", claimed_at=an_hour_ago)  # its worker died
     a_chunk(h.engine, second, published_at=an_hour_ago)  # its message was lost
     assert recover.reap(h.engine, h.settings) == 1
-    republished: list[int] = []
-    assert recover.sweep(h.engine, h.settings, republished.append) == [second]
+    republished: list[QueuedChunk] = []
+    assert [c.id for c in recover.sweep(h.engine, h.settings, republished.append)] == [second]
+    assert republished[0].describe() == f"campaign {cid}, block 1, 1000 numbers"
     results = [h.sender.send_chunk(c) for c in [second, second, third]]
     assert [r.outcome for r in results] == [Verdict.DONE, Gate.GONE, Verdict.DONE]
     assert h.statuses(cid) == {"uncertain": 1000, "accepted": 1500}

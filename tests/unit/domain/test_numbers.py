@@ -4,7 +4,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatcher.domain.numbers import FastNormaliser, InvalidReason, is_provider_msisdn, normalise
+from dispatcher.domain.numbers import (
+    REASON_TEXT,
+    FastNormaliser,
+    InvalidReason,
+    is_provider_msisdn,
+    normalise,
+)
 
 
 @pytest.mark.parametrize(
@@ -105,3 +111,27 @@ def test_fast_path_is_off_for_regions_it_cannot_shortcut() -> None:
     fast = FastNormaliser("US")  # +1 numbers become 01 + 10 digits: left to the slow path
     assert fast.quick("2125550123") is None
     assert fast("2125550123").msisdn == "012125550123"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("3001112233.0", "573001112233"),  # a number column saved as floats
+        ("573001112233.0", "573001112233"),
+        ("\u200e3001112233", "573001112233"),  # a left-to-right mark pasted with it
+        ("\ufeff3001112233", "573001112233"),
+        ("300\u00a0111\u00a02233", "573001112233"),  # non-breaking spaces
+        ("３００１１１２２３３", "573001112233"),  # full-width digits
+        ("tel:+57-300-111-2233", "573001112233"),
+        ("TEL:+573001112233;ext=1", "573001112233"),
+    ],
+)
+def test_numbers_as_spreadsheets_and_pastes_write_them(raw: str, expected: str) -> None:
+    assert normalise(raw).msisdn == expected
+
+
+@pytest.mark.parametrize("raw", ["3.00111E+09", "5.73001E+11", "3,00111E+09", "3E+09"])
+def test_scientific_notation_says_how_to_fix_the_file(raw: str) -> None:
+    result = normalise(raw)
+    assert result.reason is InvalidReason.SCIENTIFIC_NOTATION
+    assert "format the column as text" in REASON_TEXT[InvalidReason.SCIENTIFIC_NOTATION]

@@ -1,0 +1,74 @@
+"""The wheel (what `pip install .` and the Dockerfile install) carries what it needs:
+the migrations, so `db upgrade` works without the source tree, and the limiter's Lua."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from dispatcher.dev import services
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_wheel_migrates_a_database_on_its_own(tmp_path: Path, pg_server_url: str) -> None:
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    [wheel] = tmp_path.glob("pregonero-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "dispatcher/migrations/env.py" in names
+    assert "dispatcher/migrations/script.py.mako" in names
+    assert any(n.startswith("dispatcher/migrations/versions/0001") for n in names)
+    assert "workers/lua/reserve.lua" in names
+    packages = {str(p.parent.relative_to(ROOT)) for p in ROOT.glob("dispatcher/**/__init__.py")}
+    assert {p for p in packages if f"{p}/__init__.py" not in names} == set()  # none forgotten
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    url = services.create_database(pg_server_url, "pregonero_wheel_check")
+    try:
+        # Only the unpacked wheel on the path (its dependencies from this venv), run from
+        # elsewhere: nothing of the source tree can be found.
+        code = (
+            "import dispatcher, sys; "
+            "assert dispatcher.__file__.startswith(sys.argv[2]), dispatcher.__file__; "
+            "from dispatcher.store.migrate import upgrade; upgrade(sys.argv[1])"
+        )
+        env = {**os.environ, "PYTHONPATH": str(site), "PYTHONSAFEPATH": "1"}
+        ran = subprocess.run(
+            [
+                sys.executable,
+                "-I",
+                "-c",
+                f"import sys; sys.path.insert(0, {str(site)!r}); {code}",
+                url,
+                str(site),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+            env=env,
+        )
+        assert ran.returncode == 0, ran.stderr[-3000:]
+    finally:
+        services.drop_database(pg_server_url, "pregonero_wheel_check")

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dispatcher.domain.describe import account_state
+from dispatcher.domain.status import PauseReason
+
+BOGOTA = ZoneInfo("America/Bogota")
+NOW = datetime(2026, 11, 28, 10, 30, tzinfo=BOGOTA)
+
+
+@pytest.mark.parametrize(
+    ("paused", "reason", "paused_at", "window_open", "expected"),
+    [
+        (False, None, None, True, "sending"),
+        (False, None, None, False, "waiting for the window until tomorrow 08:00"),
+        (
+            True,
+            PauseReason.BALANCE,
+            datetime(2026, 11, 28, 10, 2, tzinfo=BOGOTA),
+            True,
+            "paused for balance since 10:02 (resumes by itself when the balance is back)",
+        ),
+        (
+            True,
+            PauseReason.MAINTENANCE,
+            datetime(2026, 11, 27, 22, 0, tzinfo=BOGOTA),
+            True,
+            "paused for the provider's maintenance since 2026-11-27 22:00 (probing every 5 min)",
+        ),
+        (True, PauseReason.OPERATOR, None, False, "paused by an operator"),
+    ],
+)
+def test_account_states_in_words(
+    paused: bool,
+    reason: PauseReason | None,
+    paused_at: datetime | None,
+    window_open: bool,
+    expected: str,
+) -> None:
+    text = account_state(
+        paused=paused,
+        reason=reason,
+        paused_at=paused_at,
+        window_open=window_open,
+        next_open=datetime(2026, 11, 29, 8, 0, tzinfo=BOGOTA),
+        probe_every_s=300,
+        now=datetime(2026, 11, 28, 23, 0, tzinfo=BOGOTA) if not window_open else NOW,
+        tz=BOGOTA,
+    )
+    assert text == expected
