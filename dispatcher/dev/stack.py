@@ -36,6 +36,8 @@ from dispatcher.store.migrate import upgrade
 
 BIN = Path(sys.executable).parent
 FEED_DEPTH = 3
+# Flower's task list with the arguments: a send reads as its campaign and block.
+FLOWER_COLUMNS = "name,uuid,state,args,result,received,runtime,worker"
 
 
 def submit_numbers(
@@ -221,6 +223,7 @@ class Stack:
                 "--address=127.0.0.1",
                 f"--port={port}",
                 f"--basic-auth={basic_auth}",
+                f"--tasks-columns={FLOWER_COLUMNS}",
             ],
         )
         return f"http://127.0.0.1:{port}"

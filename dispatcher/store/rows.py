@@ -58,4 +58,6 @@ class QueuedChunk:
     size: int
 
     def describe(self) -> str:
-        return f"campaign {self.campaign_id}, block {self.seq}, {self.size} numbers"
+        return (
+            f"chunk {self.id}: campaign {self.campaign_id}, block {self.seq}, {self.size} numbers"
+        )

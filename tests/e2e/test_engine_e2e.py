@@ -262,3 +262,16 @@ def test_window_closed_then_open_with_an_injected_clock(pg_server_url: str) -> N
         assert_never_twice(s)
     finally:
         s.stop()
+
+
+def test_a_process_that_dies_is_named_with_the_end_of_its_log(pg_server_url: str) -> None:
+    s = Stack(pg_server_url, block_interval_s=INTERVAL, extra_env={"PREGONERO_CHUNK_SIZE": "6000"})
+    try:
+        s.start_worker("w1")
+        wait_until(lambda: bool(s.exited()), 60, "the misconfigured worker to exit")
+        [dead] = s.exited()
+        assert dead.name == "w1" and dead.returncode != 0
+        assert dead.log == s.logs / "w1.log"
+        assert "PREGONERO_CHUNK_SIZE=6000: must be at most 5000" in str(dead)
+    finally:
+        s.stop()

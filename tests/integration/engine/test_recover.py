@@ -30,7 +30,7 @@ def test_reaper_and_sweeper(h: EngineHarness) -> None:
     assert recover.reap(h.engine, h.settings) == 1
     republished: list[QueuedChunk] = []
     assert [c.id for c in recover.sweep(h.engine, h.settings, republished.append)] == [second]
-    assert republished[0].describe() == f"campaign {cid}, block 1, 1000 numbers"
+    assert republished[0].describe() == f"chunk {second}: campaign {cid}, block 1, 1000 numbers"
     results = [h.sender.send_chunk(c) for c in [second, second, third]]
     assert [r.outcome for r in results] == [Verdict.DONE, Gate.GONE, Verdict.DONE]
     assert h.statuses(cid) == {"uncertain": 1000, "accepted": 1500}

@@ -1,0 +1,24 @@
+"""What operators see of a send in Flower, from the moment it is queued."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dispatcher.store.rows import QueuedChunk
+
+
+def test_a_queued_send_reads_as_its_campaign_and_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    from workers import tasks
+    from workers.constants import SEND_QUEUE
+
+    sent: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(tasks.send_chunk, "apply_async", lambda args, **kw: sent.append((args, kw)))
+    tasks.publish(QueuedChunk(id=107, campaign_id=3, seq=12, size=1000))
+    [(args, kw)] = sent
+    assert args == (107,)  # the message carries the id only
+    assert kw == {
+        "queue": SEND_QUEUE,
+        "argsrepr": "(chunk 107: campaign 3, block 12, 1000 numbers)",
+    }
