@@ -1,14 +1,15 @@
-"""Provider accounts as configured.  Credentials come from settings (the plain
-``PROVIDER_*`` settings are the account ``default``); the database keeps only each
-account's state (``store.accounts``)."""
+"""Provider accounts as configured: ``PREGONERO_ACCOUNTS``, or else the plain
+``PROVIDER_*`` settings as the one account ``default``.  Credentials live here, from
+settings, never in the database (``store.accounts`` keeps each account's state)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 
 from dispatcher.domain.message import Method
-from dispatcher.errors import ValidationFailed
-from dispatcher.settings import Settings
+from dispatcher.errors import ConfigError, Forbidden, ValidationFailed
+from dispatcher.settings import AccountSettings, Settings
 
 DEFAULT_ACCOUNT = "default"
 
@@ -18,28 +19,134 @@ class Account:
     name: str
     methods: tuple[Method, ...]
     links_allowed: bool
+    user: str = ""
+    token: str = field(default="", repr=False)
+    password: str = field(default="", repr=False)
+    send_url: str = ""
+    balance_url: str = ""
+    block_interval_s: float = 2.0
+
+    def serves(self, method: Method) -> bool:
+        return method in self.methods
+
+
+def _from(entry: AccountSettings, s: Settings) -> Account:
+    password = entry.password if entry.password is not None else s.provider_password
+    methods = entry.methods if entry.methods is not None else list(s.provider_method_list)
+    return Account(
+        name=entry.name,
+        methods=tuple(Method(m) for m in methods),
+        links_allowed=(
+            entry.links_allowed if entry.links_allowed is not None else s.provider_links_allowed
+        ),
+        user=entry.user,
+        token=entry.token.get_secret_value(),
+        password=password.get_secret_value(),
+        send_url=entry.send_url or s.provider_send_url,
+        balance_url=entry.balance_url or s.provider_balance_url,
+        block_interval_s=(
+            entry.block_interval_s if entry.block_interval_s is not None else s.block_interval_s
+        ),
+    )
 
 
 def configured_accounts(settings: Settings) -> list[Account]:
+    if settings.accounts:
+        return [_from(entry, settings) for entry in settings.accounts]
     return [
-        Account(DEFAULT_ACCOUNT, settings.provider_method_list, settings.provider_links_allowed)
+        Account(
+            DEFAULT_ACCOUNT,
+            settings.provider_method_list,
+            settings.provider_links_allowed,
+            user=settings.provider_user,
+            token=settings.provider_token.get_secret_value(),
+            password=settings.provider_password.get_secret_value(),
+            send_url=settings.provider_send_url,
+            balance_url=settings.provider_balance_url,
+            block_interval_s=settings.block_interval_s,
+        )
     ]
 
 
-def account_for(settings: Settings, method: Method) -> Account:
-    """The account a campaign with this ``metodo_envio`` is bound to."""
+def account_named(settings: Settings, name: str) -> Account | None:
+    return next((a for a in configured_accounts(settings) if a.name == name), None)
+
+
+def account_for(
+    settings: Settings,
+    method: Method,
+    requested: str | None = None,
+    allowed: Collection[str] | None = None,
+) -> Account:
+    """The account a campaign is bound to: the one it names, or the first configured
+    account that serves its ``metodo_envio`` (among those its API key may use)."""
     accounts = configured_accounts(settings)
-    for account in accounts:
-        if method in account.methods:
+    names = ", ".join(a.name for a in accounts)
+    if requested is not None:
+        account = next((a for a in accounts if a.name == requested), None)
+        if account is None:
+            raise ValidationFailed(
+                f"there is no provider account {requested!r}",
+                problems=[{"field": "account", "detail": f"name one of: {names}"}],
+            )
+        if allowed is not None and account.name not in allowed:
+            raise Forbidden(
+                f"this API key may not send through account {account.name!r}; it may use: "
+                f"{', '.join(sorted(allowed)) or 'none'}"
+            )
+        if not account.serves(method):
+            served = ", ".join(m.value for m in account.methods)
+            raise ValidationFailed(
+                f"account {account.name!r} does not send {method.value}",
+                problems=[
+                    {
+                        "field": "account",
+                        "detail": f"{account.name} serves {served}: pick another method, or "
+                        "another account (or leave it out to have one chosen)",
+                    }
+                ],
+            )
+        return account
+    usable = [a for a in accounts if allowed is None or a.name in allowed]
+    for account in usable:
+        if account.serves(method):
             return account
-    served = ", ".join(m.value for a in accounts for m in a.methods)
+    served = "; ".join(f"{a.name}: {', '.join(m.value for m in a.methods)}" for a in usable)
     raise ValidationFailed(
-        f"no provider account sends {method.value}",
+        f"no provider account this key may use sends {method.value}",
         problems=[
             {
                 "field": "method",
-                "detail": f"the configured account serves {served} "
-                "(PREGONERO_PROVIDER_METHODS): pick one of those",
+                "detail": f"the accounts serve {served or 'nothing'}: pick one of those methods "
+                "(PREGONERO_PROVIDER_METHODS or PREGONERO_ACCOUNTS set what each serves)",
             }
         ],
     )
+
+
+def require_credentials(settings: Settings) -> list[Account]:
+    """The configured accounts, or a ConfigError naming the settings that are missing:
+    nothing may start sending without the provider's user and sending token."""
+    missing: list[str] = []
+    if settings.accounts:
+        for i, entry in enumerate(settings.accounts):
+            if not entry.user or not entry.token.get_secret_value():
+                missing.append(f"PREGONERO_ACCOUNTS[{i}] ({entry.name}): user and token")
+    else:
+        if not settings.provider_user:
+            missing.append("PREGONERO_PROVIDER_USER")
+        if not settings.provider_token.get_secret_value():
+            missing.append("PREGONERO_PROVIDER_TOKEN")
+    if missing:
+        raise ConfigError(
+            f"set {' and '.join(missing)}: the provider account's user and its sending token "
+            "(not the web login password); `pregonero sim` prints values for its demo account"
+        )
+    return configured_accounts(settings)
+
+
+def worker_threads(accounts: int, feed_depth: int) -> int:
+    """Threads a worker needs so that no account slows another: every chunk the feeder
+    may have queued (FEED_DEPTH per account) has a thread to wait for its account's slot,
+    plus two for beat's tasks."""
+    return accounts * feed_depth + 2

@@ -37,6 +37,10 @@ class NotFound(PregoneroError):
     """No such thing for this tenant (another tenant's things are not found either)."""
 
 
+class Forbidden(PregoneroError):
+    """The caller's role or key may not do this (it is not a matter of input)."""
+
+
 class Conflict(PregoneroError):
     """The request contradicts the stored state (idempotency key reused, campaign already
     finished, ...)."""

@@ -9,20 +9,75 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispatcher.domain.message import Method
 from dispatcher.domain.status import LEY_2300, Purpose
 from dispatcher.domain.window import SendWindow, ley_2300_window, parse_hours
 from dispatcher.errors import ConfigError
+from dispatcher.redact import redact_url
 
 ENV_PREFIX = "PREGONERO_"
 PROVIDER_MAX_NUMBERS = 5000
+
+
+ACCOUNT_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
+class AccountSettings(BaseModel):
+    """One provider account of ``PREGONERO_ACCOUNTS``; what it leaves out comes from the
+    plain ``PROVIDER_*`` settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=ACCOUNT_NAME)
+    user: str = Field(min_length=1)
+    token: SecretStr
+    password: SecretStr | None = None
+    methods: list[str] | None = None
+    links_allowed: bool | None = None
+    send_url: str | None = None
+    balance_url: str | None = None
+    block_interval_s: float | None = Field(None, ge=0)
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("the sending token is required")
+        return value
+
+    @field_validator("methods")
+    @classmethod
+    def _methods(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        known = {m.value for m in Method}
+        for method in value:
+            if method not in known:
+                raise ValueError(f"{method!r} is not a method (1via, 2via, flash)")
+        if not value:
+            raise ValueError("name at least one method (1via, 2via, flash)")
+        return value
+
+    @field_validator("send_url", "balance_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
 
 
 class Settings(BaseSettings):
@@ -46,6 +101,7 @@ class Settings(BaseSettings):
     provider_connect_timeout_s: float = Field(5.0, gt=0)
     provider_read_timeout_s: float = Field(30.0, gt=0)
 
+    accounts: list[AccountSettings] | None = None
     block_interval_s: float = Field(2.0, ge=0)
     slot_margin_s: float = Field(0.05, ge=0)
     max_in_flight: int = Field(1, ge=1)
@@ -141,6 +197,19 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("accounts")
+    @classmethod
+    def _unique_accounts(cls, value: list[AccountSettings] | None) -> list[AccountSettings] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("name at least one account, or leave it unset for 'default'")
+        names = [a.name for a in value]
+        if len(set(names)) != len(names):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            raise ValueError(f"account names must differ: {', '.join(twice)} given twice")
+        return value
+
     @model_validator(mode="after")
     def _broker(self) -> Settings:
         if self.broker_url is not None and not self.broker_url.startswith(
@@ -183,26 +252,26 @@ def _window(hours: str, tz: str, ley_2300: bool) -> SendWindow:
     return window.intersect(ley_2300_window(tz)) if ley_2300 else window
 
 
-def redact_url(url: str) -> str:
-    """A URL fit for logs: no password in it."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else "***@"
-    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
-
-
 def _describe(error: dict[str, Any], secret_fields: set[str]) -> str:
-    field = str(error["loc"][0]) if error["loc"] else "settings"
-    variable = ENV_PREFIX + field.upper() if field != "settings" else "settings"
+    """``PREGONERO_CHUNK_SIZE=6000: must be at most 5000`` or, inside ACCOUNTS,
+    ``PREGONERO_ACCOUNTS[1].methods: '3via' is not a method``; never a secret's value."""
+    loc = [str(part) for part in error["loc"]]
+    field = loc[0] if loc else "settings"
+    variable = ENV_PREFIX + field.upper() if loc else "settings"
+    for part in loc[1:]:
+        variable += f"[{part}]" if part.isdigit() else f".{part}"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if loc == ["accounts"] and error.get("type") in ("list_type", "json_invalid"):
+        message = (
+            'must be a JSON list: [{"name": "oneway", "user": "...", "token": "..."}, ...] '
+            "(methods, links_allowed, password, send_url, balance_url, block_interval_s "
+            "optional)"
+        )
     value = error.get("input")
-    if field in secret_fields or isinstance(value, dict) or value is None:
+    hidden = field in secret_fields or (len(loc) > 1 and loc[-1] in {"token", "password"})
+    if hidden or isinstance(value, dict | list) or value is None or len(loc) > 1:
         return f"{variable}: {message}"
-    return f"{variable}={value}: {message}"
+    return f"{variable}={redact_url(str(value))}: {message}"
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -210,7 +279,8 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        secret = {"provider_token", "provider_password", "inbound_secret"}
+        # ACCOUNTS holds tokens: its value is never printed, even when it is not JSON.
+        secret = {"provider_token", "provider_password", "inbound_secret", "accounts"}
         lines = [_describe(dict(e), secret) for e in exc.errors()]
         raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None
 

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from dispatcher import intake
 from dispatcher.domain.message import Method
-from dispatcher.domain.status import PauseReason, Purpose
+from dispatcher.domain.status import PauseReason, Purpose, Role
 from dispatcher.intake.sources import json_numbers
 from dispatcher.settings import Settings
 from dispatcher.store.apikeys import create_key
@@ -34,9 +34,14 @@ class Tenant:
         return {"Authorization": f"Bearer {self.key}"}
 
 
-def a_tenant(engine: Engine, name: str | None = None) -> Tenant:
+def a_tenant(
+    engine: Engine,
+    name: str | None = None,
+    role: Role = Role.TENANT,
+    accounts: list[str] | None = None,
+) -> Tenant:
     name = name or f"tenant-{uuid.uuid4().hex[:8]}"
-    key = create_key(engine, name)
+    key = create_key(engine, name, role=role, accounts=accounts)
     with engine.connect() as conn:
         tenant_id = conn.execute(select(TenantRow.id).where(TenantRow.name == name)).scalar_one()
     return Tenant(int(tenant_id), name, key)
@@ -85,9 +90,15 @@ def a_chunk(engine: Engine, chunk_id: int, **columns: Any) -> None:
         conn.execute(update(Chunk).where(Chunk.id == chunk_id).values(**columns))
 
 
-def a_suppression(engine: Engine, msisdn: str, source: str = "reply") -> None:
+def a_suppression(
+    engine: Engine, msisdn: str, source: str = "reply", account: str = "default"
+) -> None:
     with engine.begin() as conn:
-        conn.execute(insert(Suppression).values(msisdn=msisdn, reason="opt_out", source=source))
+        conn.execute(
+            insert(Suppression).values(
+                account=account, msisdn=msisdn, reason="opt_out", source=source
+            )
+        )
 
 
 def an_account_paused(

@@ -53,3 +53,16 @@ def check_forgetting_restarts_cold(
     limiter.reserve(account, spacing_s)
     forget()
     assert limiter.reserve(account, spacing_s) >= spacing_s * 0.99
+
+
+def check_late_starts_keep_the_spacing(
+    limiter: Limiter, advance: Advance, spacing_s: float
+) -> None:
+    """A request that left late pushes the next one back; one on time waits nothing."""
+    account = "acct-start"
+    assert limiter.start(account, spacing_s) == 0  # the first: nothing before it
+    advance(spacing_s * 0.5)  # the next one's slot came early relative to the late start
+    wait = limiter.start(account, spacing_s)
+    assert spacing_s * 0.3 < wait <= spacing_s * 0.5 + 0.01
+    advance(wait + spacing_s * 1.5)
+    assert limiter.start(account, spacing_s) == 0  # on time: no wait

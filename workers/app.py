@@ -46,7 +46,9 @@ app.conf.update(
     # it only makes every periodic task run once at start.  --schedule overrides it.
     beat_schedule_filename=str(Path(tempfile.gettempdir()) / "pregonero-celerybeat-schedule"),
     beat_schedule={
-        "feed": {"task": Task.FEED, "schedule": 1.0},
+        # Half a second: a one-number campaign waits at most that long to be published
+        # (each finished send also feeds at once).
+        "feed": {"task": Task.FEED, "schedule": 0.5},
         "release-due": {"task": Task.RELEASE_DUE, "schedule": 5.0},
         "sweep": {"task": Task.SWEEP, "schedule": max(1.0, settings.sweep_after_s / 4)},
         "reap": {"task": Task.REAP, "schedule": max(1.0, settings.request_lease_s / 4)},

@@ -24,3 +24,4 @@ class Task:
 # The shared limiter, one pair of keys per provider account.
 LIMITER_NEXT_KEY = "pregonero:limiter:{account}:next"  # the next start slot (Redis TIME)
 LIMITER_INFLIGHT_KEY = "pregonero:limiter:{account}:inflight"  # tokens scored by lease end
+LIMITER_START_KEY = "pregonero:limiter:{account}:start"  # the last request's actual start

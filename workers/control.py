@@ -14,10 +14,11 @@ import click
 from celery.worker.control import control_command
 from sqlalchemy import Engine
 
-from dispatcher.accounts import DEFAULT_ACCOUNT, configured_accounts
+from dispatcher.accounts import configured_accounts
 from dispatcher.domain.describe import account_state
 from dispatcher.domain.status import PauseReason
 from dispatcher.engine import balance, recover
+from dispatcher.redact import redact
 from dispatcher.settings import get_settings
 from dispatcher.store import accounts, reads
 from dispatcher.store.db import engine_for
@@ -98,8 +99,34 @@ def _counts(by_status: dict[str, int]) -> str:
     return ", ".join(f"{status} {n:,}" for status, n in sorted(by_status.items())) or "none"
 
 
+def _accounts(account: str | None) -> list[str]:
+    names = [a.name for a in configured_accounts(get_settings())]
+    if account is None:
+        return names
+    if account not in names:
+        raise click.UsageError(
+            f"there is no provider account {account!r}: --account one of {', '.join(names)}"
+        )
+    return [account]
+
+
+def _tell_workers(ctx: click.Context, command: str, **arguments: str) -> str:
+    """Broadcast a remote-control command; say how many workers answered, or that the
+    broker could not be reached (what is recorded in Postgres holds anyway)."""
+    try:
+        replies = ctx.obj.app.control.broadcast(
+            command, arguments=arguments or None, reply=True, timeout=2
+        )
+    except Exception as exc:  # the broker is down: the claim still refuses paused work
+        return (
+            f"telling the workers failed ({type(exc).__name__}: {redact(str(exc))}); the "
+            "pause is recorded in the database and no block of it starts"
+        )
+    return f"{len(replies or [])} workers told"
+
+
 @sms.command()
-@click.option("--account", default=DEFAULT_ACCOUNT, show_default=True)
+@click.option("--account", default=None, help="One account (default: every account).")
 @click.option(
     "--reason",
     type=click.Choice([r.value for r in PauseReason]),
@@ -107,26 +134,30 @@ def _counts(by_status: dict[str, int]) -> str:
     show_default=True,
 )
 @click.pass_context
-def pause(ctx: click.Context, account: str, reason: str) -> None:
-    """Pause an account: no block starts after this; workers stop consuming sends."""
+def pause(ctx: click.Context, account: str | None, reason: str) -> None:
+    """Pause sending: no block of the account (of every account) starts after this."""
+    names = _accounts(account)
     with _engine() as engine:
-        with engine.begin() as conn:  # the account row may not exist yet if nothing ran
+        with engine.begin() as conn:  # the account rows may not exist yet if nothing ran
             accounts.sync(conn, configured_accounts(get_settings()))
-        balance.pause(engine, account, PauseReason(reason))
-    replies = ctx.obj.app.control.broadcast("sms_pause", arguments={"reason": reason}, reply=True)
-    click.echo(f"account {account} paused ({reason}); {len(replies or [])} workers told")
+        for name in names:
+            balance.pause(engine, name, PauseReason(reason))
+    # Every account paused: workers also stop taking sends.  One account: the others go on.
+    told = _tell_workers(ctx, "sms_pause", reason=reason) if account is None else ""
+    click.echo(f"paused ({reason}): {', '.join(names)}" + (f"; {told}" if told else ""))
 
 
 @sms.command()
-@click.option("--account", default=DEFAULT_ACCOUNT, show_default=True)
+@click.option("--account", default=None, help="One account (default: every account).")
 @click.pass_context
-def resume(ctx: click.Context, account: str) -> None:
-    """Resume an account, whatever paused it."""
+def resume(ctx: click.Context, account: str | None) -> None:
+    """Resume sending, whatever paused it."""
+    names = _accounts(account)
     with _engine() as engine:
-        resumed = balance.resume(engine, account)
-    replies = ctx.obj.app.control.broadcast("sms_resume", reply=True)
-    state = "resumed" if resumed else "was not paused"
-    click.echo(f"account {account} {state}; {len(replies or [])} workers told")
+        resumed = [name for name in names if balance.resume(engine, name)]
+    told = _tell_workers(ctx, "sms_resume")
+    state = f"resumed: {', '.join(resumed)}" if resumed else "nothing was paused"
+    click.echo(f"{state}; {told}")
 
 
 @sms.command("requeue-uncertain")

@@ -17,7 +17,7 @@ from importlib import resources
 
 import redis
 
-from workers.constants import LIMITER_INFLIGHT_KEY, LIMITER_NEXT_KEY
+from workers.constants import LIMITER_INFLIGHT_KEY, LIMITER_NEXT_KEY, LIMITER_START_KEY
 
 POLL_S = 0.05
 
@@ -31,6 +31,7 @@ class RedisLimiter:
         self._redis = client
         self._reserve = client.register_script(_lua("reserve"))
         self._acquire = client.register_script(_lua("acquire"))
+        self._start = client.register_script(_lua("start"))
         self._poll_s = poll_s
 
     @classmethod
@@ -40,6 +41,10 @@ class RedisLimiter:
     def reserve(self, account: str, spacing_s: float) -> float:
         key = LIMITER_NEXT_KEY.format(account=account)
         return float(self._reserve(keys=[key], args=[spacing_s]))
+
+    def start(self, account: str, spacing_s: float) -> float:
+        key = LIMITER_START_KEY.format(account=account)
+        return float(self._start(keys=[key], args=[spacing_s]))
 
     def acquire(self, account: str, token: str, max_in_flight: int, lease_s: float) -> float:
         key = LIMITER_INFLIGHT_KEY.format(account=account)
@@ -55,6 +60,7 @@ class MemoryLimiter:
     def __init__(self, clock: Callable[[], float] = time.monotonic, poll_s: float = POLL_S):
         self._clock = clock
         self._next: dict[str, float] = {}
+        self._started: dict[str, float] = {}
         self._inflight: dict[str, dict[str, float]] = {}
         self._lock = threading.Lock()
         self._poll_s = poll_s
@@ -63,6 +69,7 @@ class MemoryLimiter:
         """What a Redis restart does."""
         with self._lock:
             self._next.clear()
+            self._started.clear()
             self._inflight.clear()
 
     def reserve(self, account: str, spacing_s: float) -> float:
@@ -72,6 +79,14 @@ class MemoryLimiter:
             slot_at = now + spacing_s if nxt is None else max(now, nxt)
             self._next[account] = slot_at + spacing_s
             return slot_at - now
+
+    def start(self, account: str, spacing_s: float) -> float:
+        with self._lock:
+            now = self._clock()
+            last = self._started.get(account)
+            begins = now if last is None else max(now, last + spacing_s)
+            self._started[account] = begins
+            return begins - now
 
     def acquire(self, account: str, token: str, max_in_flight: int, lease_s: float) -> float:
         with self._lock:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from dispatcher.accounts import configured_accounts
+from dispatcher.accounts import require_credentials
 from dispatcher.engine.ports import Clock, system_clock
 from dispatcher.engine.send import Sender
-from dispatcher.provider.client import ProviderClient, client_from_settings
+from dispatcher.provider.client import ProviderClient, client_for
 from dispatcher.settings import Settings, get_settings
 from dispatcher.store import accounts
 from dispatcher.store.db import make_engine
@@ -32,34 +33,31 @@ class Runtime:
 
 
 _current: Runtime | None = None
+_lock = threading.Lock()  # a threads pool asks from many threads at once
 
 
 def runtime() -> Runtime:
     global _current
-    if _current is None or _current.pid != os.getpid():
-        _current = _build()
-    return _current
+    with _lock:
+        if _current is None or _current.pid != os.getpid():
+            _current = _build()
+        return _current
 
 
 def _build() -> Runtime:
     settings = get_settings()
-    engine = make_engine(settings.database_url, pool_size=2)
+    configured = require_credentials(settings)  # no credentials: refuse to start, say which
+    # A threads pool runs many sends at once; each holds a connection only while it
+    # claims, sends and records.
+    engine = make_engine(settings.database_url, pool_size=4, max_overflow=16)
     with engine.begin() as conn:
-        accounts.sync(conn, configured_accounts(settings))
+        accounts.sync(conn, configured)
     clock = system_clock(settings.clock_offset_s)
     limiter = RedisLimiter.from_url(settings.redis_url)
-    clients: dict[str, ProviderClient] = {}
-
-    def client_for(account: str) -> ProviderClient:
-        # One account today (the PROVIDER_* settings); more would each get a client here.
-        if account not in clients:
-            clients[account] = client_from_settings(settings)
-        return clients[account]
-
     # Made now, not on the first send: building a client (TLS context and all) between a
     # slot and its request would delay that request and shrink the gap to the next one.
-    for account in configured_accounts(settings):
-        client_for(account.name)
+    clients = {a.name: client_for(a, settings) for a in configured}
+    by_name = {a.name: a for a in configured}
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    sender = Sender(engine, settings, client_for, limiter, clock, worker)
-    return Runtime(os.getpid(), settings, engine, clock, limiter, client_for, sender)
+    sender = Sender(engine, settings, by_name, clients.__getitem__, limiter, clock, worker)
+    return Runtime(os.getpid(), settings, engine, clock, limiter, clients.__getitem__, sender)

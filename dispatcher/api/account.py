@@ -1,28 +1,32 @@
-"""``/v1/account``: the provider account's balance, pause and sending window.
+"""``/v1/accounts``: the provider accounts' pause, pace and sending window, and for
+operators their balance; ``/v1/account`` is the account ``default``.
 
-The account is shared by every tenant bound to it: pausing it stops all their sending
-before the next block."""
+An account is shared by every tenant bound to it: pausing or resuming it acts on all of
+them, so only an operator may."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from dispatcher.accounts import DEFAULT_ACCOUNT, configured_accounts
+from dispatcher.accounts import DEFAULT_ACCOUNT, Account, configured_accounts
 from dispatcher.api.campaigns import PROBLEMS
-from dispatcher.api.deps import EngineDep, SettingsDep, TenantDep
+from dispatcher.api.deps import CallerDep, EngineDep, OperatorDep, SettingsDep
+from dispatcher.domain.describe import account_state
 from dispatcher.domain.status import PauseReason
 from dispatcher.engine import balance
-from dispatcher.settings import Settings
+from dispatcher.errors import NotFound
+from dispatcher.settings import ACCOUNT_NAME, Settings
 from dispatcher.store import accounts
+from dispatcher.store.apikeys import Caller
 
-router = APIRouter(prefix="/v1", tags=["account"])
+router = APIRouter(prefix="/v1", tags=["accounts"])
+AccountName = Annotated[str, Path(pattern=ACCOUNT_NAME, description="The account's name")]
 
 
 class WindowOut(BaseModel):
@@ -35,61 +39,144 @@ class WindowOut(BaseModel):
 
 class AccountOut(BaseModel):
     name: str
+    state: str = Field(description="In words: sending, paused for balance since 10:02, ...")
     methods: list[str]
     links_allowed: bool
     paused: bool
     pause_reason: PauseReason | None
     paused_at: datetime | None
-    last_balance: str | None
-    checked_at: datetime | None
+    block_interval_s: float = Field(description="Seconds between blocks: the account's pace")
+    last_balance: str | None = Field(description="Operators only: as last polled")
+    checked_at: datetime | None = Field(description="Operators only: when it was polled")
     window: WindowOut
 
 
-def _account(engine: Engine, settings: Settings) -> dict[str, Any]:
+def _view(account: Account, who: Caller, engine: Engine, settings: Settings) -> dict[str, Any]:
     with engine.connect() as conn:
-        found = accounts.states(conn, [DEFAULT_ACCOUNT])
-    if found:
-        data = asdict(found[0])
-    else:  # nothing has touched the account yet
-        account = configured_accounts(settings)[0]
-        data = {
-            "name": account.name,
-            "methods": [m.value for m in account.methods],
-            "links_allowed": account.links_allowed,
-            "paused": False,
-            "pause_reason": None,
-            "paused_at": None,
-            "last_balance": None,
-            "checked_at": None,
-        }
-    data["last_balance"] = None if data["last_balance"] is None else str(data["last_balance"])
+        found = accounts.states(conn, [account.name])
+    state = found[0] if found else None
     now = datetime.now(UTC)
     window = settings.window
-    data["window"] = {
-        "hours": settings.send_window,
-        "timezone": settings.timezone,
-        "open_now": window.is_open(now),
-        "next_open": window.next_open(now),
-        "closes_at": window.closes_at(now),
+    paused = bool(state and state.paused)
+    return {
+        "name": account.name,
+        "state": account_state(
+            paused=paused,
+            reason=state.pause_reason if state else None,
+            paused_at=state.paused_at if state else None,
+            window_open=window.is_open(now),
+            next_open=window.next_open(now),
+            probe_every_s=settings.maintenance_probe_s,
+            now=now,
+            tz=window.tz,
+        ),
+        "methods": [m.value for m in account.methods],
+        "links_allowed": account.links_allowed,
+        "paused": paused,
+        "pause_reason": state.pause_reason if state else None,
+        "paused_at": state.paused_at if state else None,
+        "block_interval_s": account.block_interval_s,
+        # The balance is the operators' business: tenants share the account.
+        "last_balance": (
+            str(state.last_balance)
+            if who.is_operator and state and state.last_balance is not None
+            else None
+        ),
+        "checked_at": state.checked_at if who.is_operator and state else None,
+        "window": {
+            "hours": settings.send_window,
+            "timezone": settings.timezone,
+            "open_now": window.is_open(now),
+            "next_open": window.next_open(now),
+            "closes_at": window.closes_at(now),
+        },
     }
-    return data
+
+
+def _visible(who: Caller, settings: Settings) -> list[Account]:
+    return [
+        a
+        for a in configured_accounts(settings)
+        if who.is_operator or who.accounts is None or a.name in who.accounts
+    ]
+
+
+def _default(settings: Settings) -> str:
+    """``default``, or the first configured account when PREGONERO_ACCOUNTS has none."""
+    names = [a.name for a in configured_accounts(settings)]
+    return DEFAULT_ACCOUNT if DEFAULT_ACCOUNT in names else names[0]
+
+
+def _one(name: str, who: Caller, settings: Settings) -> Account:
+    found = next((a for a in _visible(who, settings) if a.name == name), None)
+    if found is None:
+        raise NotFound(f"there is no provider account {name!r} for this key; GET /v1/accounts")
+    return found
+
+
+@router.get("/accounts", response_model=list[AccountOut], responses=PROBLEMS)
+async def list_accounts(who: CallerDep, engine: EngineDep, settings: SettingsDep) -> Any:
+    """The accounts this key may send through: pause and why, pace, the window."""
+    return [
+        await run_in_threadpool(_view, a, who, engine, settings) for a in _visible(who, settings)
+    ]
+
+
+@router.get("/accounts/{name}", response_model=AccountOut, responses=PROBLEMS)
+async def get_account(
+    name: AccountName, who: CallerDep, engine: EngineDep, settings: SettingsDep
+) -> Any:
+    return await run_in_threadpool(_view, _one(name, who, settings), who, engine, settings)
+
+
+async def _pause(name: str, who: Caller, engine: Engine, settings: Settings) -> Any:
+    account = _one(name, who, settings)
+    await run_in_threadpool(_sync_and_pause, engine, settings, account.name)
+    return await run_in_threadpool(_view, account, who, engine, settings)
+
+
+def _sync_and_pause(engine: Engine, settings: Settings, name: str) -> None:
+    with engine.begin() as conn:  # the row may not exist yet if nothing was sent
+        accounts.sync(conn, configured_accounts(settings))
+    balance.pause(engine, name, PauseReason.OPERATOR)
+
+
+async def _resume(name: str, who: Caller, engine: Engine, settings: Settings) -> Any:
+    account = _one(name, who, settings)
+    await run_in_threadpool(balance.resume, engine, account.name)
+    return await run_in_threadpool(_view, account, who, engine, settings)
+
+
+@router.post("/accounts/{name}/pause", response_model=AccountOut, responses=PROBLEMS)
+async def pause_account(
+    name: AccountName, who: OperatorDep, engine: EngineDep, settings: SettingsDep
+) -> Any:
+    """Stop every campaign on the account before its next block (reason: operator)."""
+    return await _pause(name, who, engine, settings)
+
+
+@router.post("/accounts/{name}/resume", response_model=AccountOut, responses=PROBLEMS)
+async def resume_account(
+    name: AccountName, who: OperatorDep, engine: EngineDep, settings: SettingsDep
+) -> Any:
+    """Resume the account, whatever paused it (balance, maintenance, auth, operator)."""
+    return await _resume(name, who, engine, settings)
 
 
 @router.get("/account", response_model=AccountOut, responses=PROBLEMS)
-async def get_account(_: TenantDep, engine: EngineDep, settings: SettingsDep) -> Any:
-    """Balance (as last polled), pause state and the provider's sending window."""
-    return await run_in_threadpool(_account, engine, settings)
+async def get_default_account(who: CallerDep, engine: EngineDep, settings: SettingsDep) -> Any:
+    """The account ``default`` (or the first configured): pause state, pace and window
+    (operators: the balance)."""
+    return await run_in_threadpool(
+        _view, _one(_default(settings), who, settings), who, engine, settings
+    )
 
 
 @router.post("/account/pause", response_model=AccountOut, responses=PROBLEMS)
-async def pause_account(_: TenantDep, engine: EngineDep, settings: SettingsDep) -> Any:
-    """Stop every campaign on the account before its next block (reason: operator)."""
-    await run_in_threadpool(balance.pause, engine, DEFAULT_ACCOUNT, PauseReason.OPERATOR)
-    return await run_in_threadpool(_account, engine, settings)
+async def pause_default_account(who: OperatorDep, engine: EngineDep, settings: SettingsDep) -> Any:
+    return await _pause(_default(settings), who, engine, settings)
 
 
 @router.post("/account/resume", response_model=AccountOut, responses=PROBLEMS)
-async def resume_account(_: TenantDep, engine: EngineDep, settings: SettingsDep) -> Any:
-    """Resume the account, whatever paused it (balance, maintenance, auth, operator)."""
-    await run_in_threadpool(balance.resume, engine, DEFAULT_ACCOUNT)
-    return await run_in_threadpool(_account, engine, settings)
+async def resume_default_account(who: OperatorDep, engine: EngineDep, settings: SettingsDep) -> Any:
+    return await _resume(_default(settings), who, engine, settings)

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Connection, Engine
 
 from dispatcher import intake
-from dispatcher.api.deps import EngineDep, SettingsDep, TenantDep
+from dispatcher.api.deps import CallerDep, EngineDep, SettingsDep
 from dispatcher.api.health import CAMPAIGNS_SUBMITTED, RECIPIENTS_SUBMITTED
 from dispatcher.api.problems import ApiProblem
 from dispatcher.api.schemas import (
@@ -36,7 +36,7 @@ CampaignId = Annotated[int, Path(ge=1, le=2**62, description="The campaign's id"
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (401, 404, 409, 413, 415, 422)
+    for code in (401, 403, 404, 409, 413, 415, 422)
 }
 
 _REQUEST_BODY = {
@@ -121,7 +121,7 @@ def _replay(
 async def create_campaign(
     request: Request,
     response: Response,
-    tenant: TenantDep,
+    who: CallerDep,
     engine: EngineDep,
     settings: SettingsDep,
     strict: Annotated[
@@ -144,6 +144,9 @@ async def create_campaign(
     callback_url: Annotated[
         str | None, Query(description="CSV body: called when the campaign ends")
     ] = None,
+    account: Annotated[
+        str | None, Query(description="CSV body: the provider account to send through")
+    ] = None,
 ) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "application/json":
@@ -163,7 +166,7 @@ async def create_campaign(
     try:
         if idempotency_key and (
             replay := await run_in_threadpool(
-                _replay, engine, tenant, idempotency_key, submission.digest, interval
+                _replay, engine, who.tenant_id, idempotency_key, submission.digest, interval
             )
         ):
             response.headers["Idempotent-Replayed"] = "true"
@@ -173,17 +176,18 @@ async def create_campaign(
                 intake.submit,
                 engine,
                 settings,
-                tenant,
+                who.tenant_id,
                 submission.spec,
                 submission.numbers,
                 request_hash=submission.digest,
                 idempotency_key=idempotency_key,
                 strict=strict,
+                allowed_accounts=who.accounts,
             )
         except Conflict:  # the same key committed by a concurrent request
             assert idempotency_key is not None
             replay = await run_in_threadpool(
-                _replay, engine, tenant, idempotency_key, submission.digest, interval
+                _replay, engine, who.tenant_id, idempotency_key, submission.digest, interval
             )
             if replay is None:
                 raise
@@ -214,24 +218,24 @@ async def create_campaign(
 
 @router.get("/campaigns", response_model=CampaignPage, responses=PROBLEMS)
 async def list_campaigns(
-    tenant: TenantDep,
+    who: CallerDep,
     engine: EngineDep,
     status: Annotated[CampaignStatus | None, Query()] = None,
     before: Annotated[int | None, Query(ge=1, le=2**62, description="Cursor: next_before")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     items, cursor = await run_in_threadpool(
-        reads.campaign_page, engine, tenant, status, before, limit
+        reads.campaign_page, engine, who.scope, status, before, limit
     )
     return {"items": items, "next_before": cursor}
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignDetail, responses=PROBLEMS)
 async def get_campaign(
-    campaign_id: CampaignId, tenant: TenantDep, engine: EngineDep, settings: SettingsDep
+    campaign_id: CampaignId, who: CallerDep, engine: EngineDep, settings: SettingsDep
 ) -> dict[str, Any]:
     return await run_in_threadpool(
-        reads.campaign_detail, engine, tenant, campaign_id, settings.block_interval_s
+        reads.campaign_detail, engine, who.scope, campaign_id, settings.block_interval_s
     )
 
 
@@ -243,7 +247,7 @@ async def get_campaign(
 )
 async def list_recipients(
     campaign_id: CampaignId,
-    tenant: TenantDep,
+    who: CallerDep,
     engine: EngineDep,
     status: Annotated[RecipientStatus | None, Query()] = None,
     after: Annotated[int | None, Query(ge=0, le=2**31, description="Cursor: next_after")] = None,
@@ -251,7 +255,7 @@ async def list_recipients(
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Any:
     if format == "csv":
-        rows = await run_in_threadpool(reads.recipients_csv, engine, tenant, campaign_id, status)
+        rows = await run_in_threadpool(reads.recipients_csv, engine, who.scope, campaign_id, status)
         filename = f"campaign-{campaign_id}-recipients.csv"
         return StreamingResponse(
             rows,
@@ -259,26 +263,26 @@ async def list_recipients(
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
     items, cursor = await run_in_threadpool(
-        reads.recipient_page, engine, tenant, campaign_id, status, after, limit
+        reads.recipient_page, engine, who.scope, campaign_id, status, after, limit
     )
     return {"items": items, "next_after": cursor}
 
 
 @router.post("/campaigns/{campaign_id}/pause", response_model=ActionResult, responses=PROBLEMS)
-async def pause_campaign(campaign_id: CampaignId, tenant: TenantDep, engine: EngineDep) -> Any:
+async def pause_campaign(campaign_id: CampaignId, who: CallerDep, engine: EngineDep) -> Any:
     """Stop sending before the next block; what is at the provider finishes."""
-    return await run_in_threadpool(_in_transaction, steering.pause, engine, tenant, campaign_id)
+    return await run_in_threadpool(_in_transaction, steering.pause, engine, who.scope, campaign_id)
 
 
 @router.post("/campaigns/{campaign_id}/resume", response_model=ActionResult, responses=PROBLEMS)
-async def resume_campaign(campaign_id: CampaignId, tenant: TenantDep, engine: EngineDep) -> Any:
-    return await run_in_threadpool(_in_transaction, steering.resume, engine, tenant, campaign_id)
+async def resume_campaign(campaign_id: CampaignId, who: CallerDep, engine: EngineDep) -> Any:
+    return await run_in_threadpool(_in_transaction, steering.resume, engine, who.scope, campaign_id)
 
 
 @router.post("/campaigns/{campaign_id}/cancel", response_model=ActionResult, responses=PROBLEMS)
-async def cancel_campaign(campaign_id: CampaignId, tenant: TenantDep, engine: EngineDep) -> Any:
+async def cancel_campaign(campaign_id: CampaignId, who: CallerDep, engine: EngineDep) -> Any:
     """Unsent numbers become cancelled; a block already at the provider finishes."""
-    return await run_in_threadpool(_in_transaction, steering.cancel, engine, tenant, campaign_id)
+    return await run_in_threadpool(_in_transaction, steering.cancel, engine, who.scope, campaign_id)
 
 
 @router.post(
@@ -286,10 +290,10 @@ async def cancel_campaign(campaign_id: CampaignId, tenant: TenantDep, engine: En
     response_model=UncertainResolved,
     responses=PROBLEMS,
 )
-async def requeue_uncertain(campaign_id: CampaignId, tenant: TenantDep, engine: EngineDep) -> Any:
+async def requeue_uncertain(campaign_id: CampaignId, who: CallerDep, engine: EngineDep) -> Any:
     """Send the uncertain recipients again: only when the provider's report shows they
     did not go out (otherwise they get the message twice)."""
-    moved = await run_in_threadpool(recover.requeue_uncertain, engine, campaign_id, tenant)
+    moved = await run_in_threadpool(recover.requeue_uncertain, engine, campaign_id, who.scope)
     return {"id": campaign_id, "recipients": moved, "now": RecipientStatus.PENDING}
 
 
@@ -300,7 +304,7 @@ async def requeue_uncertain(campaign_id: CampaignId, tenant: TenantDep, engine: 
 )
 async def close_uncertain(
     campaign_id: CampaignId,
-    tenant: TenantDep,
+    who: CallerDep,
     engine: EngineDep,
     outcome: Annotated[
         Literal["accepted", "rejected"],
@@ -312,15 +316,15 @@ async def close_uncertain(
     def close(conn: Connection, cid: int, tid: int | None) -> int:
         return steering.close_uncertain(conn, cid, tid, RecipientStatus(outcome))
 
-    closed = await run_in_threadpool(_in_transaction, close, engine, tenant, campaign_id)
+    closed = await run_in_threadpool(_in_transaction, close, engine, who.scope, campaign_id)
     return {"id": campaign_id, "recipients": closed, "now": outcome}
 
 
 def _in_transaction(
     action: Callable[[Connection, int, int | None], Any],
     engine: Engine,
-    tenant: int,
+    scope: int | None,
     campaign_id: int,
 ) -> Any:
     with engine.begin() as conn:
-        return action(conn, campaign_id, tenant)
+        return action(conn, campaign_id, scope)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from dispatcher.api.problems import ApiProblem
 from dispatcher.settings import Settings
-from dispatcher.store.apikeys import authenticate
+from dispatcher.store.apikeys import Caller, authenticate
 
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
 
@@ -30,10 +30,10 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
-async def tenant_id(
+async def caller(
     engine: EngineDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> int:
+) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
         error = ApiProblem(
             401,
@@ -43,12 +43,26 @@ async def tenant_id(
         )
         error.headers = {"WWW-Authenticate": "Bearer"}
         raise error
-    tenant = await run_in_threadpool(authenticate, engine, credentials.credentials)
-    if tenant is None:
+    found = await run_in_threadpool(authenticate, engine, credentials.credentials)
+    if found is None:
         error = ApiProblem(401, "the API key is unknown or revoked", slug="unauthorised")
         error.headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
         raise error
-    return tenant
+    return found
 
 
-TenantDep = Annotated[int, Depends(tenant_id)]
+CallerDep = Annotated[Caller, Depends(caller)]
+
+
+async def operator(who: CallerDep) -> Caller:
+    if not who.is_operator:
+        raise ApiProblem(
+            403,
+            "this needs an operator's key: it acts on every tenant's sending "
+            "(`pregonero apikey create --tenant NAME --role operator`)",
+            slug="forbidden",
+        )
+    return who
+
+
+OperatorDep = Annotated[Caller, Depends(operator)]

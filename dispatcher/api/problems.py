@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dispatcher.errors import Conflict, NotFound, PregoneroError, ValidationFailed
+from dispatcher.errors import Conflict, Forbidden, NotFound, PregoneroError, ValidationFailed
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -75,6 +75,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
         return problem(404, str(exc))
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return problem(403, str(exc), slug="forbidden")
 
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, exc: Conflict) -> JSONResponse:

@@ -10,6 +10,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 from dispatcher.domain.message import Method
 from dispatcher.domain.status import CampaignStatus, Purpose, RecipientStatus, WaitingReason
 from dispatcher.intake import CampaignSpec
+from dispatcher.settings import ACCOUNT_NAME
 
 Priority = Literal["normal", "high"]
 
@@ -36,6 +37,12 @@ class CampaignFields(BaseModel):
         None, description="Numbers not sent by then are cancelled with reason 'expired'"
     )
     callback_url: AnyHttpUrl | None = Field(None, description="Called when the campaign ends")
+    account: str | None = Field(
+        None,
+        pattern=ACCOUNT_NAME,
+        description="The provider account to send through (GET /v1/accounts); by default the "
+        "first that serves the method",
+    )
 
     _check_aware = field_validator("start_at", "expires_at")(_aware)
 
@@ -49,6 +56,7 @@ class CampaignFields(BaseModel):
             start_at=self.start_at,
             expires_at=self.expires_at,
             callback_url=str(self.callback_url) if self.callback_url else None,
+            account=self.account,
         )
 
 

@@ -6,10 +6,14 @@ from collections.abc import Callable
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from dispatcher.cli.common import engine, err, friendly, out
-from dispatcher.settings import get_settings, redact_url
+from dispatcher.domain.status import Role
+from dispatcher.errors import ConfigError
+from dispatcher.redact import redact_url
+from dispatcher.settings import get_settings
 
 db_app = typer.Typer(no_args_is_help=True, help="The database schema (Alembic migrations).")
 apikey_app = typer.Typer(no_args_is_help=True, help="API keys for backend systems.")
@@ -50,14 +54,33 @@ def _migrate(step: Callable[[str, str], None], revision: str) -> None:
 def apikey_create(
     tenant: Annotated[str, typer.Option(help="The tenant (created if new).")],
     label: Annotated[str | None, typer.Option(help="What the key is for.")] = None,
+    role: Annotated[
+        Role, typer.Option(help="tenant: its own campaigns; operator: everything.")
+    ] = Role.TENANT,
+    accounts: Annotated[
+        str | None,
+        typer.Option(help="Provider accounts it may send through, comma-separated (all)."),
+    ] = None,
 ) -> None:
     """Create an API key.  It is printed once, alone on stdout; only a hash is kept."""
+    from dispatcher.accounts import configured_accounts
     from dispatcher.store.apikeys import create_key
 
+    allowed = None
+    if accounts is not None:
+        allowed = [a.strip() for a in accounts.split(",") if a.strip()]
+        known = {a.name for a in configured_accounts(get_settings())}
+        if unknown := [a for a in allowed if a not in known]:
+            raise ConfigError(
+                f"no provider account {', '.join(unknown)}; configured: {', '.join(sorted(known))}"
+            )
     with engine() as made:
-        key = create_key(made, tenant, label)
+        key = create_key(made, tenant, label, role, allowed)
     print(key)
-    err.print(f"API key for tenant {tenant!r} created; store it now, it is not shown again.")
+    err.print(
+        f"API key for tenant {tenant!r} ({role}) created; store it now, it is not shown again.",
+        highlight=False,
+    )
 
 
 @apikey_app.command("list")
@@ -66,14 +89,18 @@ def apikey_list() -> None:
     """List keys by prefix (never the keys themselves)."""
     from dispatcher.store.apikeys import list_keys
 
-    table = Table("prefix", "tenant", "label", "created", "last used", "revoked")
+    table = Table(
+        "prefix", "tenant", "role", "accounts", "label", "created", "last used", "revoked"
+    )
     with engine() as made:
         keys = list_keys(made)
     for k in keys:
         table.add_row(
             k.prefix,
-            k.tenant,
-            k.label or "",
+            escape(k.tenant),
+            k.role,
+            ", ".join(k.accounts) if k.accounts else "all",
+            escape(k.label or ""),
             f"{k.created_at:%Y-%m-%d %H:%M}",
             f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "",
             f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",

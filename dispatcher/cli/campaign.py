@@ -105,12 +105,20 @@ def submit(
         Purpose, typer.Option(help="Ley 2300 applies to commercial and collection.")
     ] = Purpose.TRANSACTIONAL,
     priority: Annotated[str, typer.Option(help="normal or high.")] = "normal",
+    account: Annotated[
+        str | None, typer.Option(help="Provider account (default: the first for the method).")
+    ] = None,
     wait: Annotated[bool, typer.Option(help="Show progress until it finishes.")] = False,
 ) -> None:
     """Submit a campaign from a CSV file (the same rules as the API)."""
     settings = get_settings()
     spec = intake.CampaignSpec(
-        name=name, message=message, method=method, purpose=purpose, priority=priority
+        name=name,
+        message=message,
+        method=method,
+        purpose=purpose,
+        priority=priority,
+        account=account,
     )
     with engine() as made, file.open("rb") as handle:
         tenant_id = reads.tenant_id(made, tenant)

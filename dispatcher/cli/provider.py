@@ -10,32 +10,33 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from dispatcher.accounts import account_named, require_credentials
 from dispatcher.cli.common import err, friendly, out
 from dispatcher.domain.codes import Outcome, describe, outcome_of
 from dispatcher.domain.message import Method
 from dispatcher.errors import ConfigError, MaybeSent
+from dispatcher.provider.client import ProviderClient, client_for
 from dispatcher.provider.simulator import DEMO_PASSWORD, DEMO_TOKEN, DEMO_USER, SimConfig
-from dispatcher.settings import Settings, get_settings
+from dispatcher.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="Talk to the SMS provider directly.")
 
 
-def _provider_settings() -> Settings:
+AccountOption = Annotated[
+    str | None, typer.Option("--account", help="The provider account (default: the first).")
+]
+
+
+def _client(name: str | None) -> ProviderClient:
     settings = get_settings()
-    missing = [
-        name
-        for name, value in (
-            ("PREGONERO_PROVIDER_USER", settings.provider_user),
-            ("PREGONERO_PROVIDER_TOKEN", settings.provider_token.get_secret_value()),
-        )
-        if not value
-    ]
-    if missing:
+    accounts = require_credentials(settings)
+    account = accounts[0] if name is None else account_named(settings, name)
+    if account is None:
         raise ConfigError(
-            f"set {' and '.join(missing)} (the token is the one for sending, not the "
-            "web login password); `pregonero sim` prints values for its demo account"
+            f"there is no provider account {name!r}; configured: "
+            f"{', '.join(a.name for a in accounts)}"
         )
-    return settings
+    return client_for(account, settings)
 
 
 @friendly
@@ -102,11 +103,9 @@ def sim(
 
 @app.command("balance")
 @friendly
-def provider_balance() -> None:
+def provider_balance(account: AccountOption = None) -> None:
     """Print the provider account's balance."""
-    from dispatcher.provider.client import client_from_settings
-
-    with client_from_settings(_provider_settings()) as client:
+    with _client(account) as client:
         value = client.balance()
     out.print(str(value), highlight=False)
 
@@ -126,13 +125,11 @@ def provider_send(
     text: Annotated[str, typer.Option(help="The message text.")],
     method: Annotated[Method, typer.Option(help="metodo_envio.")] = Method.ONE_WAY,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per number.")] = False,
+    account: AccountOption = None,
 ) -> None:
     """Send one test message now, outside any campaign (for checking credentials)."""
-    from dispatcher.provider.client import client_from_settings
-
     numbers = _split_numbers(to)
-    settings = _provider_settings()
-    with client_from_settings(settings) as client:
+    with _client(account) as client:
         try:
             answer = client.send_block(numbers, text, method)
         except MaybeSent as exc:

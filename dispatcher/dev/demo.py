@@ -23,12 +23,13 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
+from dispatcher.accounts import configured_accounts, worker_threads
 from dispatcher.dev import services
 from dispatcher.dev.services import StackTimeout, free_port, wait_until
-from dispatcher.dev.stack import Stack
+from dispatcher.dev.stack import FEED_DEPTH, Stack
 from dispatcher.domain.status import CAMPAIGN_FINAL, RecipientStatus
 from dispatcher.errors import PregoneroError
-from dispatcher.settings import redact_url
+from dispatcher.redact import redact_url
 from dispatcher.store.apikeys import create_key
 
 REAL_INTERVAL_S = 2.0  # the provider's: one block of 1,000 numbers every 2 s
@@ -95,8 +96,9 @@ def run(numbers: int, speed: float, keep: bool) -> None:
 
 
 def _demo(stack: Stack, numbers: int, interval_s: float, keep: bool) -> None:
-    stack.start_worker("worker1")
-    stack.start_worker("worker2")
+    threads = worker_threads(len(configured_accounts(stack.settings)), FEED_DEPTH)
+    stack.start_worker("worker1", concurrency=threads, pool="threads")
+    stack.start_worker("worker2", concurrency=threads, pool="threads")
     stack.start_beat()
     flower_password = secrets.token_urlsafe(9)
     flower = stack.start_flower(free_port(), f"{FLOWER_USER}:{flower_password}")

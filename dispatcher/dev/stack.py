@@ -96,6 +96,20 @@ class PrivateRedis:
             self.proc = None
 
 
+def _settings_of(env: dict[str, str]) -> Settings:
+    """The settings the stack's processes read (ACCOUNTS and all), for intake here."""
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        return load_settings()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 @dataclass(frozen=True)
 class Exited:
     """A process of the stack that died, with where to read why."""
@@ -150,7 +164,7 @@ class Stack:
             **self.extra_env,
         }
         self.env = {**os.environ, **self.settings_env}
-        self.settings = load_settings(database_url=self.db_url)  # what intake needs
+        self.settings = _settings_of(self.settings_env)  # what intake here needs
         name = f"e2e-{uuid.uuid4().hex[:6]}"
         create_key(self.engine, name)
         self.tenant_id = reads.tenant_id(self.engine, name)
@@ -166,7 +180,11 @@ class Stack:
             start_new_session=True,  # its own process group: stopped with its children
         )
 
-    def start_worker(self, name: str, concurrency: int = 1, loglevel: str = "INFO") -> None:
+    def start_worker(
+        self, name: str, concurrency: int = 1, loglevel: str = "INFO", pool: str = "prefork"
+    ) -> None:
+        """A worker; ``pool="threads"`` with enough threads keeps accounts apart (the
+        runbook's sizing rule: accounts x FEED_DEPTH + 2)."""
         self.workers[name] = self._spawn(
             name,
             [
@@ -174,6 +192,8 @@ class Stack:
                 "-A",
                 "workers",
                 "worker",
+                "--pool",
+                pool,
                 "-c",
                 str(concurrency),
                 "-n",

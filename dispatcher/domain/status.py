@@ -79,6 +79,13 @@ class Purpose(StrEnum):
     COLLECTION = "collection"  # Ley 2300 de 2023 as well
 
 
+class Role(StrEnum):
+    """What an API key may do."""
+
+    TENANT = "tenant"  # its own campaigns; sees whether its accounts are paused and why
+    OPERATOR = "operator"  # everything: every tenant, the accounts, the suppression list
+
+
 class Reason(StrEnum):
     """Why a recipient is not accepted, when the engine (not the provider's code or the
     number rules) decided it."""

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine
 
+from dispatcher.accounts import configured_accounts
 from dispatcher.domain.status import PauseReason
 from dispatcher.errors import ProviderAnswerError, ProviderError
 from dispatcher.provider.client import ProviderClient
@@ -34,8 +35,9 @@ def poll_balance(
     engine: Engine, settings: Settings, client_for: Callable[[str], ProviderClient]
 ) -> dict[str, str]:
     """Each account's balance as read now (or why it could not be read)."""
+    configured = [a.name for a in configured_accounts(settings)]
     with engine.connect() as conn:
-        states = accounts.states(conn)
+        states = accounts.states(conn, configured)
     out: dict[str, str] = {}
     for state in states:
         try:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine
 
+from dispatcher.accounts import configured_accounts
 from dispatcher.engine.ports import Publish
 from dispatcher.settings import Settings
 from dispatcher.store import accounts, chunks, feeding
@@ -24,8 +25,10 @@ def feed(engine: Engine, settings: Settings, now: datetime, publish: Publish) ->
     with engine.begin() as conn:
         if not feeding.try_lock(conn):
             return picked  # another feeder is at it right now
+        configured = {a.name for a in configured_accounts(settings)}
         for account in accounts.unpaused(conn):
-            picked += _feed_account(conn, settings, account, now)
+            if account in configured:  # one removed from the settings has no credentials
+                picked += _feed_account(conn, settings, account, now)
     for chunk in picked:  # after commit: a crash here leaves ``queued`` chunks the sweeper finds
         publish(chunk)
     return picked

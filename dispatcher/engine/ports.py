@@ -28,6 +28,10 @@ class Limiter(Protocol):
     def reserve(self, account: str, spacing_s: float) -> float:
         """Reserve the next start slot; return the seconds to wait for it."""
 
+    def start(self, account: str, spacing_s: float) -> float:
+        """A request is about to start: record it; the seconds to wait first when the
+        previous one left late (after its slot), so starts never come closer."""
+
     def acquire(self, account: str, token: str, max_in_flight: int, lease_s: float) -> float:
         """Take an in-flight place: 0.0 when taken, else seconds to wait before retrying."""
 
@@ -48,7 +52,7 @@ def slot(
     still_wanted: Callable[[], bool] = lambda: True,
 ) -> Iterator[bool]:
     """Hold an in-flight place and wait for our start slot; the body must start the
-    request at once (one indexed UPDATE at most in between).
+    request at once (one indexed UPDATE at most in between, then ``on_time``).
 
     ``still_wanted`` is asked once the in-flight place is ours and before a start slot
     is taken: a duplicate message whose chunk went out meanwhile then costs no slot.
@@ -65,3 +69,16 @@ def slot(
         yield True
     finally:
         limiter.release(account, token)
+
+
+def on_time(
+    limiter: Limiter,
+    account: str,
+    spacing_s: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Right before the request: a previous request that left late (its worker was slow
+    to wake or to claim) must not bring this one closer than the spacing."""
+    wait_s = limiter.start(account, spacing_s)
+    if wait_s > 0:
+        sleep(wait_s)

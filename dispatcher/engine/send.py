@@ -22,6 +22,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine
 
+from dispatcher.accounts import Account
 from dispatcher.domain.plan import (
     Block,
     BlockPlan,
@@ -33,7 +34,7 @@ from dispatcher.domain.plan import (
 )
 from dispatcher.domain.status import LEY_2300, ChunkStatus
 from dispatcher.domain.window import SendWindow
-from dispatcher.engine.ports import Clock, Limiter, slot
+from dispatcher.engine.ports import Clock, Limiter, on_time, slot
 from dispatcher.errors import ProviderError
 from dispatcher.provider.client import ProviderClient
 from dispatcher.settings import Settings
@@ -69,6 +70,7 @@ class SendResult:
 @dataclass(frozen=True)
 class _Job:
     row: ChunkToSend
+    account: Account
     window: SendWindow
     numbers: tuple[tuple[int, str], ...]
 
@@ -78,6 +80,7 @@ class Sender:
         self,
         engine: Engine,
         settings: Settings,
+        accounts: Mapping[str, Account],
         client_for: Callable[[str], ProviderClient],
         limiter: Limiter,
         clock: Clock,
@@ -85,6 +88,7 @@ class Sender:
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.engine, self.settings, self.client_for = engine, settings, client_for
+        self.accounts = accounts
         self.limiter, self.clock, self.worker, self.sleep = limiter, clock, worker, sleep
 
     def send_chunk(self, chunk_id: int) -> SendResult:
@@ -98,11 +102,12 @@ class Sender:
         if isinstance(job, SendResult):
             return job
         s, account = self.settings, job.row.account
+        spacing_s = job.account.block_interval_s + s.slot_margin_s
         with slot(
             self.limiter,
             account,
             f"{self.worker}:{chunk_id}",
-            spacing_s=s.block_interval_s + s.slot_margin_s,
+            spacing_s=spacing_s,
             max_in_flight=s.max_in_flight,
             lease_s=s.request_lease_s,
             sleep=self.sleep,
@@ -116,7 +121,11 @@ class Sender:
             block = Block(job.numbers, attempts)
             try:
                 answer = self.client_for(account).send_block(
-                    [m for _n, m in job.numbers], job.row.message, job.row.method
+                    [m for _n, m in job.numbers],
+                    job.row.message,
+                    job.row.method,
+                    # once connected, right before the first byte: the provider's view
+                    before_send=lambda: on_time(self.limiter, account, spacing_s, self.sleep),
                 )
             except ProviderError as exc:
                 plan = decide_failure(block, exc, self.clock())
@@ -146,15 +155,22 @@ class Sender:
             verdict = gate(row.status, row.campaign_status, row.account_paused, window.is_open(now))
             if verdict is not Gate.GO:
                 return self._not_sent(conn, row, verdict, window, now)
+            account = self.accounts.get(row.account)
+            if account is None:  # removed from the settings since the campaign was bound
+                chunks.back_to_ready(conn, chunk_id, ChunkStatus.QUEUED)
+                log.error("chunk %s: account %r is not configured here", chunk_id, row.account)
+                return SendResult(
+                    chunk_id, Gate.HOLD, row.chunk.campaign_id, "its account is not configured"
+                )
             chunk = row.chunk
-            recipients.drop_suppressed(conn, chunk)
+            recipients.drop_suppressed(conn, chunk, row.account)
             if row.purpose in LEY_2300:
                 self._one_a_day(conn, row, window, now)
             numbers = recipients.pending_numbers(conn, chunk)
             if not numbers:
                 chunks.close_empty(conn, chunk)
                 return SendResult(chunk_id, Gate.GONE, chunk.campaign_id, "no pending numbers left")
-        return _Job(row, window, tuple(numbers))
+        return _Job(row, account, window, tuple(numbers))
 
     def _one_a_day(
         self, conn: Connection, row: ChunkToSend, window: SendWindow, now: datetime

@@ -26,6 +26,7 @@ class CampaignSpec:
     start_at: datetime | None = None
     expires_at: datetime | None = None
     callback_url: str | None = None
+    account: str | None = None  # None: the first configured account serving the method
 
     def canonical(self) -> dict[str, Any]:
         data = asdict(self)

@@ -8,7 +8,7 @@ chunk table is the outbox the feeder publishes from; intake never talks to Celer
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -40,11 +40,13 @@ class IntakeResult:
 
 
 class _SuppressionCheck:
-    def __init__(self, engine: Engine):
-        self._engine = engine
+    """Which numbers of a batch are suppressed for the campaign's account."""
+
+    def __init__(self, engine: Engine, account: str):
+        self._engine, self._account = engine, account
         with engine.connect() as conn:
-            small = suppressions.count(conn) <= SUPPRESSION_PRELOAD_MAX
-            self._all = suppressions.all_numbers(conn) if small else None
+            small = suppressions.count(conn, account) <= SUPPRESSION_PRELOAD_MAX
+            self._all = suppressions.all_numbers(conn, account) if small else None
 
     def __call__(self, numbers: list[str]) -> set[str]:
         if not numbers:
@@ -52,7 +54,7 @@ class _SuppressionCheck:
         if self._all is not None:
             return self._all.intersection(numbers)
         with self._engine.connect() as conn:
-            return suppressions.among(conn, numbers)
+            return suppressions.among(conn, self._account, numbers)
 
 
 def submit(
@@ -65,11 +67,12 @@ def submit(
     request_hash: str | Callable[[], str],
     idempotency_key: str | None = None,
     strict: bool = False,
+    allowed_accounts: Collection[str] | None = None,
 ) -> IntakeResult:
     """Store a campaign with all its recipients and chunks, or nothing at all."""
-    account = account_for(settings, spec.method)
+    account = account_for(settings, spec.method, spec.account, allowed_accounts)
     info = check_spec(spec, account.links_allowed)
-    suppressed = _SuppressionCheck(engine)
+    suppressed = _SuppressionCheck(engine, account.name)
     with engine.begin() as conn:  # short: the long transaction below must not hold it
         accounts.sync(conn, [account])
     with engine.connect() as conn, conn.begin():

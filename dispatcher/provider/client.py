@@ -8,14 +8,14 @@ answer: never re-send on our own).  The token never appears in anything we log.
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 
+from dispatcher.accounts import Account
 from dispatcher.domain.answer import BlockAnswer
 from dispatcher.domain.codes import describe
 from dispatcher.domain.message import Method
@@ -27,16 +27,10 @@ from dispatcher.errors import (
     UnparseableAnswer,
 )
 from dispatcher.provider.answer import parse_balance_answer, parse_send_answer
+from dispatcher.redact import redact
 from dispatcher.settings import PROVIDER_MAX_NUMBERS, Settings
 
 log = logging.getLogger(__name__)
-
-_SECRET_PARAM = re.compile(r"((?:token|password)=)[^&\s'\"]*", re.IGNORECASE)
-
-
-def redact(text: str) -> str:
-    """Hide ``token=`` and ``password=`` values in a URL or message."""
-    return _SECRET_PARAM.sub(r"\1***", text)
 
 
 class _RedactSecrets(logging.Filter):
@@ -74,18 +68,40 @@ class ProviderConfig:
         return f"ProviderConfig(send_url={self.send_url!r}, user={self.user!r}, token='***')"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ProviderConfig:
+    def of(cls, account: Account, settings: Settings) -> ProviderConfig:
+        """An account's credentials and URLs, with the settings' HTTP choices."""
         return cls(
-            send_url=settings.provider_send_url,
-            balance_url=settings.provider_balance_url,
-            user=settings.provider_user,
-            token=settings.provider_token.get_secret_value(),
-            password=settings.provider_password.get_secret_value(),
+            send_url=account.send_url,
+            balance_url=account.balance_url,
+            user=account.user,
+            token=account.token,
+            password=account.password,
             http_method=settings.provider_http_method,
             method_quote=settings.provider_method_quote,
             connect_timeout_s=settings.provider_connect_timeout_s,
             read_timeout_s=settings.provider_read_timeout_s,
         )
+
+
+class _NotStarted(Exception):
+    """``before_send`` failed: the request's first byte never left."""
+
+
+class _BeforeHeaders:
+    """An httpcore ``trace`` hook that runs a callback once, right before the request
+    headers are written (the connection is open by then)."""
+
+    def __init__(self, callback: Callable[[], None]):
+        self._callback, self._done = callback, False
+
+    def __call__(self, event: str, _info: dict[str, Any]) -> None:
+        if self._done or not event.endswith("send_request_headers.started"):
+            return
+        self._done = True
+        try:
+            self._callback()
+        except Exception as exc:
+            raise _NotStarted(f"{type(exc).__name__}: {redact(str(exc))}") from exc
 
 
 class ProviderClient:
@@ -113,8 +129,18 @@ class ProviderClient:
     def _method_value(self, method: Method) -> str:
         return f"'{method.value}'" if self.config.method_quote == "single" else method.value
 
-    def send_block(self, numbers: Sequence[str], text: str, method: Method) -> BlockAnswer:
-        """Send one block; return the parsed answer (whole-request codes included)."""
+    def send_block(
+        self,
+        numbers: Sequence[str],
+        text: str,
+        method: Method,
+        before_send: Callable[[], None] | None = None,
+    ) -> BlockAnswer:
+        """Send one block; return the parsed answer (whole-request codes included).
+
+        ``before_send`` runs once the connection is open, right before the request's
+        first byte goes out: the pace is kept where the provider measures it, after any
+        connection set-up (a new TLS connection can take longer than the margin)."""
         if not numbers:
             raise ValueError("send_block needs at least one number")
         if len(numbers) > PROVIDER_MAX_NUMBERS:
@@ -126,7 +152,9 @@ class ProviderClient:
             "SMSText": text,
             "metodo_envio": self._method_value(method),
         }
-        body = self._request(self.config.send_url, params, self.config.http_method, "send")
+        body = self._request(
+            self.config.send_url, params, self.config.http_method, "send", before_send
+        )
         return parse_send_answer(body, numbers)
 
     def balance(self) -> Decimal:
@@ -145,13 +173,25 @@ class ProviderClient:
         except InvalidOperation:  # pragma: no cover - parse_balance_answer checked it
             raise UnparseableAnswer(f"cannot read a balance from {value!r}", raw=body) from None
 
-    def _request(self, url: str, params: dict[str, str], verb: str, what: str) -> str:
+    def _request(
+        self,
+        url: str,
+        params: dict[str, str],
+        verb: str,
+        what: str,
+        before_send: Callable[[], None] | None = None,
+    ) -> str:
         where = redact(url)
+        extensions = {"trace": _BeforeHeaders(before_send)} if before_send else None
         try:
             if verb == "GET":
-                response = self._http.get(url, params=params)
+                response = self._http.get(url, params=params, extensions=extensions)
             else:
-                response = self._http.post(url, data=params)
+                response = self._http.post(url, data=params, extensions=extensions)
+        except _NotStarted as exc:
+            raise NeverSent(
+                f"{what} to {where} was not sent: {exc}; nothing left, it is safe to retry"
+            ) from None
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise NeverSent(
                 f"{what} to {where} never left: {type(exc).__name__}: {redact(str(exc))}; "
@@ -179,5 +219,5 @@ class ProviderClient:
         return response.text
 
 
-def client_from_settings(settings: Settings) -> ProviderClient:
-    return ProviderClient(ProviderConfig.from_settings(settings))
+def client_for(account: Account, settings: Settings) -> ProviderClient:
+    return ProviderClient(ProviderConfig.of(account, settings))

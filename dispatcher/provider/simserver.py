@@ -7,7 +7,9 @@ Provider endpoints (any path ending in ``sendsms`` or ``query.php``, GET or POST
 Control API (JSON)::
 
     GET  /_sim/state                 balance, counts, config (no secrets)
-    POST /_sim/config                change settings (balance, enforce_window, fixed_now, ...)
+    POST /_sim/config                change settings (balance, enforce_window, fixed_now,
+                                     accounts: more users with their own token and balance)
+    POST /_sim/balance               {"user", "balance"}: one account's balance
     POST /_sim/faults                {"faults": [{"kind": "http_500|slow|drop|garbage", ...}]}
     DELETE /_sim/faults              clear pending faults
     GET  /_sim/requests?since=N&numbers=0   the record of send requests
@@ -21,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +35,7 @@ import httpx
 from dispatcher.provider.simulator import ProviderSimulator, SimAnswer, SimConfig
 
 _MAX_BODY = 8 * 1024 * 1024
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux; SCM_TIMESTAMPNS is the same
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -77,6 +81,38 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(outcome.status, outcome.body)
 
     # -- routes -------------------------------------------------------------------------
+    def setup(self) -> None:
+        super().setup()
+        # The kernel stamps each packet as it arrives: a request's start is then when
+        # its first byte reached this host, not when a Python thread got round to it
+        # (several requests arriving together would otherwise look spaced wrongly).
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+            self._stamped = True
+        except OSError:
+            self._stamped = False
+
+    def handle_one_request(self) -> None:
+        self._arrived = self._arrival()
+        super().handle_one_request()
+
+    def _arrival(self) -> tuple[float, float]:
+        """(wall, monotonic) when the next request's first byte arrived; now, as a
+        fallback, where the kernel cannot say."""
+        if self._stamped:
+            try:
+                data, ancillary, _flags, _addr = self.connection.recvmsg(
+                    1, socket.CMSG_SPACE(16), socket.MSG_PEEK
+                )
+            except OSError:
+                data, ancillary = b"", []
+            for level, kind, value in ancillary:
+                if data and level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS:
+                    seconds, nanos = struct.unpack("qq", value[:16])
+                    arrived = seconds + nanos / 1e9
+                    return arrived, time.monotonic() - (time.time() - arrived)
+        return time.time(), time.monotonic()
+
     def do_GET(self) -> None:
         self._route("GET", b"")
 
@@ -97,7 +133,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/_sim"):
             self._control(verb, path, body)
         elif path.endswith("sendsms"):
-            self._deliver(sim.handle_send(self._params(body), verb))
+            self._deliver(sim.handle_send(self._params(body), verb, self._arrived))
         elif path.endswith("query.php"):
             self._deliver(sim.handle_balance(self._params(body)))
         else:
@@ -118,6 +154,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(200, sim.duplicates())
             elif verb == "POST" and path == "/_sim/config":
                 self._json(200, sim.configure(payload))
+            elif verb == "POST" and path == "/_sim/balance":
+                sim.set_balance(str(payload["user"]), int(payload["balance"]))
+                self._json(200, sim.state())
             elif verb == "POST" and path == "/_sim/faults":
                 self._json(200, {"pending": sim.add_faults(payload.get("faults", []))})
             elif verb == "DELETE" and path == "/_sim/faults":
@@ -226,6 +265,9 @@ class SimulatorControl:
 
     def configure(self, **changes: Any) -> dict[str, Any]:
         return dict(self._call("POST", "/config", json=changes))
+
+    def set_balance(self, user: str, balance: int) -> dict[str, Any]:
+        return dict(self._call("POST", "/balance", json={"user": user, "balance": balance}))
 
     def add_faults(self, *faults: dict[str, Any]) -> int:
         return int(self._call("POST", "/faults", json={"faults": list(faults)})["pending"])

@@ -49,6 +49,9 @@ class SimConfig:
     answer_style: str = "br"  # br | newline | crlf | html
     latency_s: float = 0.0
     first_reference: int = 12_100_000
+    # More provider accounts besides user/token above, each with its own credentials,
+    # balance and answer latency: [{"user", "token", "password", "balance", "latency_s"}].
+    accounts: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -78,6 +81,7 @@ class SendRecord:
     http_status: int = 200
     fault: str | None = None
     request_code: int | None = None
+    user: str = ""
     accepted: dict[str, int] = field(default_factory=dict)
     finished_at: float | None = None
 
@@ -105,12 +109,50 @@ class ProviderSimulator:
             if config is not None:
                 self._initial = config
             self.config = SimConfig(**asdict(self._initial))
-            self.balance = self.config.balance
+            self.balances = {self.config.user: self.config.balance}
+            self._load_accounts()
             self.records: list[SendRecord] = []
             self.faults: list[Fault] = []
             self.accepted: dict[str, list[int]] = {}
             self._refs = itertools.count(self.config.first_reference)
             self.balance_queries = 0
+
+    @property
+    def balance(self) -> int:
+        """The first account's balance."""
+        return self.balances[self.config.user]
+
+    @balance.setter
+    def balance(self, value: int) -> None:
+        self.balances[self.config.user] = int(value)
+
+    def _load_accounts(self) -> None:
+        for account in self.config.accounts:
+            unknown = set(account) - {"user", "token", "password", "balance", "latency_s"}
+            if unknown or not account.get("user") or not account.get("token"):
+                raise ValueError(
+                    "each simulator account needs user and token (and may have password, "
+                    f"balance, latency_s); got {sorted(account)}"
+                )
+            self.balances.setdefault(str(account["user"]), int(account.get("balance", 1_000_000)))
+
+    def _account_of(self, params: dict[str, str]) -> dict[str, Any] | None:
+        """The account whose user and token (or, for the balance, password) match."""
+        cfg = self.config
+        primary = {"user": cfg.user, "token": cfg.token, "password": cfg.password}
+        for account in [primary, *cfg.accounts]:
+            if params.get("user") != account["user"]:
+                continue
+            secrets = {account.get("token"), account.get("password")} - {None, ""}
+            if params.get("token") in secrets or params.get("password") in secrets:
+                return account
+        return None
+
+    def set_balance(self, user: str, balance: int) -> None:
+        with self._lock:
+            if user not in self.balances:
+                raise ValueError(f"no simulator account {user!r}")
+            self.balances[user] = int(balance)
 
     # -- configuration ------------------------------------------------------------------
     def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
@@ -123,6 +165,7 @@ class ProviderSimulator:
                 setattr(self.config, key, value)
                 if key == "balance":
                     self.balance = int(value)
+            self._load_accounts()
             SendWindow.daily(self.config.window, self.config.timezone)  # validate
             return self.state_locked()
 
@@ -144,9 +187,11 @@ class ProviderSimulator:
         cfg = asdict(self.config)
         cfg.pop("token")
         cfg.pop("password")
+        cfg["accounts"] = [{"user": a["user"]} for a in self.config.accounts]
         return {
             "config": cfg,
             "balance": self.balance,
+            "balances": dict(self.balances),
             "requests": len(self.records),
             "accepted_numbers": len(self.accepted),
             "accepted_messages": sum(len(v) for v in self.accepted.values()),
@@ -179,7 +224,10 @@ class ProviderSimulator:
 
     def _request_error(self, params: dict[str, str], numbers: list[str]) -> int | None:
         cfg = self.config
-        if params.get("user") != cfg.user or params.get("token") != cfg.token:
+        account = self._account_of(
+            {"user": params.get("user", ""), "token": params.get("token", "")}
+        )
+        if account is None or params.get("token") != account["token"]:
             return Code.AUTH_FAILED
         if cfg.maintenance:
             return Code.MAINTENANCE
@@ -199,20 +247,20 @@ class ProviderSimulator:
             return Code.RESERVED_WORDS
         if not cfg.links_allowed and find_links(text):
             return Code.LINK_NOT_ALLOWED
-        if self.balance <= 0:
+        if self.balances[account["user"]] <= 0:
             return Code.NO_BALANCE
         return None
 
-    def _number_code(self, msisdn: str, blocked: set[str]) -> int:
+    def _number_code(self, msisdn: str, blocked: set[str], user: str) -> int:
         if not is_provider_msisdn(msisdn):
             return Code.BAD_NUMBER
         if msisdn.startswith(("380", "57380")):
             return Code.OPERATOR_NOT_FOUND
         if msisdn in blocked:
             return Code.BLOCKED_NUMBER
-        if self.balance <= 0:
+        if self.balances[user] <= 0:
             return Code.NO_BALANCE
-        self.balance -= 1
+        self.balances[user] -= 1
         ref = next(self._refs)
         self.accepted.setdefault(msisdn, []).append(ref)
         return ref
@@ -227,8 +275,11 @@ class ProviderSimulator:
             return "<html><body>\n" + "".join(f" {ln}<br>\n" for ln in lines) + "</body></html>"
         return "".join(f"{ln}<br>" for ln in lines)
 
-    def handle_send(self, params: dict[str, str], verb: str) -> SimAnswer:
-        started_mono, started_at = time.monotonic(), time.time()
+    def handle_send(
+        self, params: dict[str, str], verb: str, arrived: tuple[float, float] | None = None
+    ) -> SimAnswer:
+        """``arrived``: (wall, monotonic) when the request began to arrive (now if None)."""
+        started_at, started_mono = arrived or (time.time(), time.monotonic())
         raw_numbers = params.get("GSM", "")
         numbers = [n.strip() for n in raw_numbers.split(",")] if raw_numbers.strip() else []
         with self._lock:
@@ -246,12 +297,13 @@ class ProviderSimulator:
                 text=params.get("SMSText", ""),
                 method=params.get("metodo_envio", ""),
                 fault=fault.kind if fault else None,
+                user=params.get("user", ""),
             )
             self.records.append(record)
             if fault is None or fault.process:
                 record.answer, record.request_code = self._process(params, numbers, record)
             record.finished_at = time.time()
-            latency = self.config.latency_s
+            latency = self._latency_of(record.user)
         return self._apply_fault(fault, record, latency)
 
     def _process(
@@ -265,11 +317,17 @@ class ProviderSimulator:
         blocked = set(self.config.blocklist)
         lines = []
         for msisdn in numbers:
-            code = self._number_code(msisdn, blocked)
+            code = self._number_code(msisdn, blocked, record.user)
             if code > 0:
                 record.accepted[msisdn] = code
             lines.append(f"{msisdn},{int(code)}")
         return self._format(lines), None
+
+    def _latency_of(self, user: str) -> float:
+        for account in self.config.accounts:
+            if account["user"] == user and "latency_s" in account:
+                return float(account["latency_s"])
+        return self.config.latency_s
 
     @staticmethod
     def _apply_fault(fault: Fault | None, record: SendRecord, latency_s: float) -> SimAnswer:
@@ -287,11 +345,10 @@ class ProviderSimulator:
     def handle_balance(self, params: dict[str, str]) -> SimAnswer:
         with self._lock:
             self.balance_queries += 1
-            cfg = self.config
-            secret_ok = params.get("token") == cfg.token or params.get("password") == cfg.password
-            if params.get("user") != cfg.user or not secret_ok:
+            account = self._account_of(params)
+            if account is None:
                 return SimAnswer(200, str(int(Code.AUTH_FAILED)))
-            return SimAnswer(200, str(self.balance))
+            return SimAnswer(200, str(self.balances[account["user"]]))
 
     def accepted_counts(self) -> Counter[str]:
         with self._lock:

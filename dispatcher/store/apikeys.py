@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from dispatcher.domain.status import Role
 from dispatcher.errors import NotFound, ValidationFailed
 from dispatcher.store.tables import ApiKey, Tenant
 
@@ -29,6 +31,26 @@ class KeyInfo:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    role: Role
+    accounts: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the key's tenant, its role, and the accounts it may send through."""
+
+    tenant_id: int
+    role: Role
+    accounts: tuple[str, ...] | None  # None: every account
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role is Role.OPERATOR
+
+    @property
+    def scope(self) -> int | None:
+        """The tenant whose campaigns it sees; None for an operator: every tenant's."""
+        return None if self.is_operator else self.tenant_id
 
 
 def hash_key(key: str) -> str:
@@ -42,7 +64,13 @@ def _check_tenant_name(name: str) -> str:
     return name
 
 
-def create_key(engine: Engine, tenant: str, label: str | None = None) -> str:
+def create_key(
+    engine: Engine,
+    tenant: str,
+    label: str | None = None,
+    role: Role = Role.TENANT,
+    accounts: Sequence[str] | None = None,
+) -> str:
     """Create the tenant if needed and a new key for it; return the key (shown once)."""
     tenant = _check_tenant_name(tenant)
     prefix = secrets.token_hex(4)
@@ -56,20 +84,26 @@ def create_key(engine: Engine, tenant: str, label: str | None = None) -> str:
         ).scalar_one()
         conn.execute(
             insert(ApiKey).values(
-                tenant_id=tenant_id, prefix=prefix, key_hash=hash_key(key), label=label
+                tenant_id=tenant_id,
+                prefix=prefix,
+                key_hash=hash_key(key),
+                label=label,
+                role=role,
+                accounts=list(accounts) if accounts is not None else None,
             )
         )
     return key
 
 
-def authenticate(engine: Engine, key: str) -> int | None:
-    """The tenant id of a valid, unrevoked key; ``None`` otherwise."""
-    if not key.startswith(KEY_PREFIX) or len(key) > 200:
+def authenticate(engine: Engine, key: str) -> Caller | None:
+    """Who a valid, unrevoked key belongs to; ``None`` otherwise."""
+    if not key.startswith(KEY_PREFIX) or len(key) > 200 or not key.isascii():
         return None
     valid = (ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
+    columns = (ApiKey.tenant_id, ApiKey.role, ApiKey.accounts)
     with engine.begin() as conn:
         # Note the use at most once a minute: a write per request would be wasted.
-        tenant = conn.execute(
+        row = conn.execute(
             update(ApiKey)
             .where(
                 *valid,
@@ -79,11 +113,14 @@ def authenticate(engine: Engine, key: str) -> int | None:
                 ),
             )
             .values(last_used_at=func.now())
-            .returning(ApiKey.tenant_id)
-        ).scalar()
-        if tenant is None:
-            tenant = conn.execute(select(ApiKey.tenant_id).where(*valid)).scalar()
-    return None if tenant is None else int(tenant)
+            .returning(*columns)
+        ).first()
+        if row is None:
+            row = conn.execute(select(*columns).where(*valid)).first()
+    if row is None:
+        return None
+    accounts = tuple(row.accounts) if row.accounts is not None else None
+    return Caller(int(row.tenant_id), Role(row.role), accounts)
 
 
 def revoke(engine: Engine, prefix: str) -> None:
@@ -110,8 +147,13 @@ def list_keys(engine: Engine) -> list[KeyInfo]:
                 ApiKey.created_at,
                 ApiKey.last_used_at,
                 ApiKey.revoked_at,
+                ApiKey.role,
+                ApiKey.accounts,
             )
             .join(Tenant, Tenant.id == ApiKey.tenant_id)
             .order_by(ApiKey.id)
         )
-        return [KeyInfo(*row) for row in rows]
+        return [
+            KeyInfo(*row[:6], Role(row.role), tuple(row.accounts) if row.accounts else None)
+            for row in rows
+        ]

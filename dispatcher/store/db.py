@@ -8,11 +8,13 @@ from sqlalchemy import Engine, create_engine
 from dispatcher.settings import Settings
 
 
-def make_engine(url: str, pool_size: int = 5, **kwargs: object) -> Engine:
+def make_engine(
+    url: str, pool_size: int = 5, max_overflow: int | None = None, **kwargs: object
+) -> Engine:
     return create_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
         pool_pre_ping=True,
         # No server-side prepared statements: their generic plans ignore the values of
         # range and array parameters, and the bulk statements here depend on them.

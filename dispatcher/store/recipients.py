@@ -168,7 +168,12 @@ def settle(conn: Connection, campaign_id: int, outcomes: Sequence[Settle]) -> No
 
 _DROP_SUPPRESSED = (
     update(Recipient)
-    .where(IN_CHUNK, Recipient.status == PENDING, Suppression.msisdn == Recipient.msisdn)
+    .where(
+        IN_CHUNK,
+        Recipient.status == PENDING,
+        Suppression.account == bindparam("account"),
+        Suppression.msisdn == Recipient.msisdn,
+    )
     .values(
         status=RecipientStatus.SUPPRESSED,
         reason=Reason.SUPPRESSION_LIST,
@@ -177,9 +182,10 @@ _DROP_SUPPRESSED = (
 )
 
 
-def drop_suppressed(conn: Connection, chunk: ChunkRef) -> int:
-    """Numbers that opted out (or were blocked) after intake are not sent."""
-    dropped = int(conn.execute(_DROP_SUPPRESSED, chunk_params(chunk)).rowcount)
+def drop_suppressed(conn: Connection, chunk: ChunkRef, account: str) -> int:
+    """Numbers that opted out of the account (or it blocked) after intake are not sent."""
+    params = {**chunk_params(chunk), "account": account}
+    dropped = int(conn.execute(_DROP_SUPPRESSED, params).rowcount)
     if dropped:
         moves = {(PENDING, RecipientStatus.SUPPRESSED): dropped}
         shift_counters(conn, chunk.campaign_id, moves)

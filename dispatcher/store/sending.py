@@ -96,7 +96,7 @@ def apply(conn: Connection, job: ChunkToSend, plan: BlockPlan) -> None:
     """Every recipient's outcome and the chunk's end state, in the caller's transaction."""
     chunk = job.chunk
     if plan.suppress:
-        suppressions.add_from_provider(conn, plan.suppress)
+        suppressions.add_from_provider(conn, job.account, plan.suppress)
     if plan.wait_for_balance:  # before the close: the campaign is not done while they wait
         chunks.wait_for_balance(conn, chunk, plan.wait_for_balance)
     if plan.pause is not None:

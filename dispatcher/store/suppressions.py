@@ -1,4 +1,4 @@
-"""The suppression list: numbers never to be sent again."""
+"""The suppression list: numbers never to be sent again through a provider account."""
 
 from __future__ import annotations
 
@@ -14,29 +14,29 @@ from dispatcher.store.tables import Suppression
 PROVIDER = "provider"
 
 
-def add_from_provider(conn: Connection, msisdns: Sequence[str]) -> None:
-    """The provider answered -8: the number is on its block list (the person opted out)."""
-    conn.execute(
-        insert(Suppression)
-        .values(
-            [
-                {"msisdn": m, "reason": Reason.PROVIDER_BLOCK_LIST, "source": PROVIDER}
-                for m in msisdns
-            ]
-        )
-        .on_conflict_do_nothing()
+def add_from_provider(conn: Connection, account: str, msisdns: Sequence[str]) -> None:
+    """The provider answered -8: the number is on the account's block list (the person
+    opted out)."""
+    rows = [
+        {"account": account, "msisdn": m, "reason": Reason.PROVIDER_BLOCK_LIST, "source": PROVIDER}
+        for m in msisdns
+    ]
+    conn.execute(insert(Suppression).values(rows).on_conflict_do_nothing())
+
+
+def count(conn: Connection, account: str) -> int:
+    query = select(func.count()).select_from(Suppression).where(Suppression.account == account)
+    return int(conn.execute(query).scalar_one())
+
+
+def all_numbers(conn: Connection, account: str) -> set[str]:
+    query = select(Suppression.msisdn).where(Suppression.account == account)
+    return set(conn.execute(query).scalars())
+
+
+def among(conn: Connection, account: str, msisdns: Sequence[str]) -> set[str]:
+    """Which of these numbers are suppressed for the account."""
+    query = select(Suppression.msisdn).where(
+        Suppression.account == account, Suppression.msisdn == any_text(msisdns)
     )
-
-
-def count(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(Suppression)).scalar_one())
-
-
-def all_numbers(conn: Connection) -> set[str]:
-    return set(conn.execute(select(Suppression.msisdn)).scalars())
-
-
-def among(conn: Connection, msisdns: Sequence[str]) -> set[str]:
-    """Which of these numbers are suppressed."""
-    rows = conn.execute(select(Suppression.msisdn).where(Suppression.msisdn == any_text(msisdns)))
-    return set(rows.scalars())
+    return set(conn.execute(query).scalars())

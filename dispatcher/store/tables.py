@@ -45,6 +45,7 @@ from dispatcher.domain.status import (
     ChunkStatus,
     Purpose,
     RecipientStatus,
+    Role,
     WaitingReason,
 )
 
@@ -86,6 +87,7 @@ class Tenant(Base):
 
 class ApiKey(Base):
     __tablename__ = "api_key"
+    __table_args__ = (CheckConstraint(_in("role", Role), name="role"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
@@ -95,6 +97,9 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = _now()
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    role: Mapped[str] = mapped_column(String(16), server_default=sql("'tenant'"))
+    # The provider accounts this key may send through; NULL: all of them.
+    accounts: Mapped[list[str] | None] = mapped_column(ARRAY(String(64)))
 
 
 class ProviderAccount(Base):
@@ -229,8 +234,12 @@ class Recipient(Base):
 
 
 class Suppression(Base):
+    """A number never to be sent again through a provider account (the provider blocks
+    numbers per account, and a person opts out of what reached them)."""
+
     __tablename__ = "suppression"
 
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
     msisdn: Mapped[str] = mapped_column(String(12), primary_key=True)
     reason: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(64))

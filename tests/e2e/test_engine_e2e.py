@@ -265,8 +265,9 @@ def test_window_closed_then_open_with_an_injected_clock(pg_server_url: str) -> N
 
 
 def test_a_process_that_dies_is_named_with_the_end_of_its_log(pg_server_url: str) -> None:
-    s = Stack(pg_server_url, block_interval_s=INTERVAL, extra_env={"PREGONERO_CHUNK_SIZE": "6000"})
+    s = Stack(pg_server_url, block_interval_s=INTERVAL)
     try:
+        s.env["PREGONERO_CHUNK_SIZE"] = "6000"  # only this worker's settings are wrong
         s.start_worker("w1")
         wait_until(lambda: bool(s.exited()), 60, "the misconfigured worker to exit")
         [dead] = s.exited()

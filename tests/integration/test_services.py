@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 import redis
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from dispatcher.store.migrate import alembic_config
 from tests.builders import a_tenant
 
 pytestmark = pytest.mark.integration
@@ -16,7 +18,8 @@ pytestmark = pytest.mark.integration
 def test_the_database_is_fresh_migrated_and_empty(database_url: str, engine: Engine) -> None:
     assert make_url(database_url).database.startswith("pregonero_test_")  # type: ignore[union-attr]
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
         assert conn.execute(text("SELECT count(*) FROM tenant")).scalar() == 0
 
 

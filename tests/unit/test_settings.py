@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from dispatcher.errors import ConfigError
-from dispatcher.settings import Settings, load_settings, redact_url
+from dispatcher.redact import redact_url
+from dispatcher.settings import Settings, load_settings
 
 
 def test_defaults_follow_the_design(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -113,3 +114,60 @@ def test_redact_url() -> None:
 def test_window_setting_builds_the_domain_window() -> None:
     s = Settings(send_window="00:00-24:00")
     assert s.window.always
+
+
+def test_accounts_come_from_a_json_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dispatcher.accounts import configured_accounts
+
+    monkeypatch.setenv(
+        "PREGONERO_ACCOUNTS",
+        '[{"name": "oneway", "user": "u1", "token": "t1"},'
+        ' {"name": "twoway", "user": "u2", "token": "t2", "methods": ["2via"],'
+        ' "block_interval_s": 3, "send_url": "http://sim/sendsms"}]',
+    )
+    monkeypatch.setenv("PREGONERO_PROVIDER_METHODS", "1via,flash")
+    accounts = configured_accounts(load_settings())
+    assert [(a.name, a.user, a.token, [m.value for m in a.methods]) for a in accounts] == [
+        ("oneway", "u1", "t1", ["1via", "flash"]),  # methods default to PROVIDER_METHODS
+        ("twoway", "u2", "t2", ["2via"]),
+    ]
+    assert accounts[1].block_interval_s == 3 and accounts[1].send_url == "http://sim/sendsms"
+    assert accounts[0].block_interval_s == 2.0
+    assert "t1" not in repr(accounts[0])  # tokens are secrets everywhere
+
+
+@pytest.mark.parametrize(
+    ("accounts", "message"),
+    [
+        (
+            '[{"name": "a", "user": "u", "token": "t"}, {"name": "b", "user": "u", "token": "t", "methods": ["3via"]}]',
+            "PREGONERO_ACCOUNTS[1].methods: '3via' is not a method",
+        ),
+        ('[{"name": "a", "user": "u"}]', "PREGONERO_ACCOUNTS[0].token: Field required"),
+        (
+            '[{"name": "a", "user": "u", "token": "t"}, {"name": "a", "user": "v", "token": "s"}]',
+            "account names must differ: a given twice",
+        ),
+        ('[{"name": "Bad Name", "user": "u", "token": "t"}]', "PREGONERO_ACCOUNTS[0].name"),
+        ("not json", "PREGONERO_ACCOUNTS"),
+    ],
+)
+def test_a_wrong_account_names_the_account_and_the_field(
+    monkeypatch: pytest.MonkeyPatch, accounts: str, message: str
+) -> None:
+    monkeypatch.setenv("PREGONERO_ACCOUNTS", accounts)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert message in str(caught.value)
+    assert '"t"' not in str(caught.value) and "'t'" not in str(caught.value)
+
+
+def test_no_credentials_refuses_to_start_naming_the_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dispatcher.accounts import require_credentials
+
+    monkeypatch.delenv("PREGONERO_PROVIDER_USER", raising=False)
+    monkeypatch.delenv("PREGONERO_PROVIDER_TOKEN", raising=False)
+    with pytest.raises(ConfigError, match="PREGONERO_PROVIDER_USER and PREGONERO_PROVIDER_TOKEN"):
+        require_credentials(load_settings())

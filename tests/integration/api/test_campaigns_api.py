@@ -68,7 +68,10 @@ def test_25000_numbers_with_invalid_duplicate_and_suppressed(
     suppressed = base[100:150]
     with engine.begin() as conn:
         conn.execute(
-            text("INSERT INTO suppression (msisdn, reason, source) VALUES (:m, 'opt_out', 'test')"),
+            text(
+                "INSERT INTO suppression (account, msisdn, reason, source) "
+                "VALUES ('default', :m, 'opt_out', 'test')"
+            ),
             [{"m": "57" + m} for m in suppressed],
         )
     invalid = ["12345", "abcdefg", "601234567", "+57 601 2345678", "31021111"] * 100  # 500
@@ -457,19 +460,6 @@ def test_health(api: TestClient, new_key: KeyFactory) -> None:
     schema = api.get("/openapi.json").json()
     assert "/v1/campaigns" in schema["paths"]
     assert "CampaignIn" in schema["components"]["schemas"]
-
-
-def test_account_endpoints(api: TestClient, new_key: KeyFactory) -> None:
-    _, auth = new_key()
-    account = api.get("/v1/account", headers=auth).json()
-    assert account["name"] == "default" and account["window"]["hours"] == "08:00-21:00"
-    assert account["window"]["timezone"] == "America/Bogota"
-    assert isinstance(account["window"]["open_now"], bool)
-    paused = api.post("/v1/account/pause", headers=auth).json()
-    assert paused["paused"] and paused["pause_reason"] == "operator"
-    resumed = api.post("/v1/account/resume", headers=auth).json()
-    assert not resumed["paused"]
-    assert api.get("/v1/account").status_code == 401
 
 
 def test_csv_takes_every_field_in_the_query_and_names_ignored_columns(

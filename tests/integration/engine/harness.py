@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, text
 
+from dispatcher.accounts import configured_accounts
 from dispatcher.engine import feed, recover
 from dispatcher.engine.send import Sender, SendResult
 from dispatcher.provider.client import ProviderClient, ProviderConfig
@@ -63,9 +64,11 @@ class EngineHarness:
         self.tenant_id = a_tenant(self.engine).id
 
     def _sender(self) -> Sender:
+        accounts = {a.name: a for a in configured_accounts(self.settings)}
         return Sender(
             self.engine,
             self.settings,
+            accounts,
             lambda _a: self.client,
             self.limiter,
             self.clock,

@@ -134,3 +134,33 @@ def test_reply_delivery(sim_control: SimulatorControl) -> None:
 def test_control_api_errors_are_clear(sim_control: SimulatorControl) -> None:
     with pytest.raises(ValueError, match="unknown simulator settings"):
         sim_control.configure(colour="red")
+
+
+def test_before_send_runs_once_connected_and_before_the_first_byte(
+    simulator: SimulatorServer,
+) -> None:
+    seen: list[int] = []
+    with client_for(simulator) as client:
+        client.send_block(
+            ["573001112233"],
+            "hola",
+            Method.ONE_WAY,
+            lambda: seen.append(len(simulator.sim.records)),
+        )
+        client.send_block(
+            ["573001112234"],
+            "hola",
+            Method.ONE_WAY,
+            lambda: seen.append(len(simulator.sim.records)),
+        )
+    assert seen == [0, 1]  # each time before the simulator saw that request
+
+
+def test_a_failing_before_send_sends_nothing(simulator: SimulatorServer) -> None:
+    def pace_unknown() -> None:
+        raise ConnectionError("redis down, token=abc")
+
+    with client_for(simulator) as client, pytest.raises(NeverSent) as caught:
+        client.send_block(["573001112233"], "hola", Method.ONE_WAY, pace_unknown)
+    assert "was not sent" in str(caught.value) and "abc" not in str(caught.value)
+    assert simulator.sim.records == []

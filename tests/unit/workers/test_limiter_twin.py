@@ -46,6 +46,10 @@ def test_lease(twin: MemoryLimiter, clock: FakeClock) -> None:
     contract.check_lease_frees_a_dead_holder(twin, clock.advance, 30.0)
 
 
+def test_late_starts(twin: MemoryLimiter, clock: FakeClock) -> None:
+    contract.check_late_starts_keep_the_spacing(twin, clock.advance, 2.05)
+
+
 def test_restart(twin: MemoryLimiter) -> None:
     contract.check_forgetting_restarts_cold(twin, twin.forget, 2.05)
 
