@@ -118,6 +118,8 @@ class Settings(BaseSettings):
     reply_attribution_days: int = Field(3, ge=0)
     max_upload_bytes: int = Field(256 * 1024 * 1024, ge=1024)
     feed_depth: int = Field(3, ge=1, le=100)
+    callback_allow_private: bool = False  # callbacks to http:// and private addresses too
+    metrics_token: SecretStr | None = None  # /metrics needs "Authorization: Bearer <it>"
     sweep_after_s: float = Field(60.0, gt=0)
     clock_offset_s: float = 0.0
 
@@ -280,7 +282,13 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         # ACCOUNTS holds tokens: its value is never printed, even when it is not JSON.
-        secret = {"provider_token", "provider_password", "inbound_secret", "accounts"}
+        secret = {
+            "provider_token",
+            "provider_password",
+            "inbound_secret",
+            "accounts",
+            "metrics_token",
+        }
         lines = [_describe(dict(e), secret) for e in exc.errors()]
         raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None
 

@@ -7,11 +7,11 @@ import tempfile
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import beat_init, worker_init, worker_process_init
 from kombu import Queue  # type: ignore[attr-defined]
 
 from dispatcher.settings import get_settings
-from workers.constants import BEAT_QUEUE, SEND_QUEUE, Task
+from workers.constants import BEAT_QUEUE, CALLBACK_QUEUE, SEND_QUEUE, Task
 
 settings = get_settings()
 app = Celery("pregonero", include=["workers.tasks", "workers.control"])
@@ -35,9 +35,13 @@ app.conf.update(
     task_serializer="json",
     accept_content=["json"],
     task_default_queue=BEAT_QUEUE,
-    task_routes={Task.SEND_CHUNK: {"queue": SEND_QUEUE}},
-    # A worker consumes both unless told otherwise (-Q pregonero.send for send-only ones).
-    task_queues=(Queue(SEND_QUEUE), Queue(BEAT_QUEUE)),
+    task_routes={
+        Task.SEND_CHUNK: {"queue": SEND_QUEUE},
+        Task.CALLBACKS: {"queue": CALLBACK_QUEUE},
+    },
+    # A worker consumes all three unless told otherwise (-Q pregonero.send for send-only
+    # ones); callbacks have their own so a slow receiver never holds up beat's tasks.
+    task_queues=(Queue(SEND_QUEUE), Queue(BEAT_QUEUE), Queue(CALLBACK_QUEUE)),
     worker_send_task_events=True,
     task_send_sent_event=True,
     worker_hijack_root_logger=False,
@@ -59,6 +63,20 @@ app.conf.update(
         "probe-maintenance": {"task": Task.PROBE_MAINTENANCE, "schedule": 30.0},
     },
 )
+
+
+@worker_init.connect
+@beat_init.connect
+def _refuse_without_credentials(**_: object) -> None:
+    """No worker or beat starts without the provider's credentials: it would show
+    campaigns running while every request is refused."""
+    from dispatcher.accounts import require_credentials
+    from dispatcher.errors import ConfigError
+
+    try:
+        require_credentials(get_settings())
+    except ConfigError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 @worker_process_init.connect

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 SEND_QUEUE = "pregonero.send"  # sends only: a worker may consume just this one (-Q)
 BEAT_QUEUE = "pregonero.beat"  # beat's tasks, so they never wait behind sends
+CALLBACK_QUEUE = "pregonero.callbacks"  # calls to backend systems, apart from both
 
 
 class Task:

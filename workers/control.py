@@ -13,15 +13,18 @@ from typing import Any
 import click
 from celery.worker.control import control_command
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from dispatcher.accounts import configured_accounts
 from dispatcher.domain.describe import account_state
 from dispatcher.domain.status import PauseReason
 from dispatcher.engine import balance, recover
+from dispatcher.errors import PregoneroError
 from dispatcher.redact import redact
 from dispatcher.settings import get_settings
 from dispatcher.store import accounts, reads
 from dispatcher.store.db import engine_for
+from dispatcher.store.migrate import explain
 from workers.constants import SEND_QUEUE
 
 
@@ -47,7 +50,23 @@ def _engine() -> Iterator[Engine]:
         engine.dispose()
 
 
-@click.group(name="sms", help="Pregonero: see and steer SMS sending.")
+class _OneLine(click.Group):
+    """Our errors, and a database or broker out of reach, as one line that says what to
+    do: never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PregoneroError as exc:
+            raise click.ClickException(str(exc)) from None
+        except DBAPIError as exc:
+            error = explain(get_settings().database_url, exc)
+            if error is None:
+                raise
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(name="sms", cls=_OneLine, help="Pregonero: see and steer SMS sending.")
 def sms() -> None:
     pass
 

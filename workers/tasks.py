@@ -85,4 +85,5 @@ def deliver_callbacks() -> dict[str, Any]:
     global _callback_http
     if _callback_http is None:
         _callback_http = httpx.Client(follow_redirects=False)
-    return {"delivered": callbacks.deliver_due(runtime().engine, _callback_http)}
+    rt = runtime()
+    return {"delivered": callbacks.deliver_due(rt.engine, _callback_http, rt.settings)}

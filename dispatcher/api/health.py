@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import hmac
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Header, Response
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_latest
 from sqlalchemy import Engine, func, select, text
 
-from dispatcher.api.deps import EngineDep
+from dispatcher.api.deps import EngineDep, SettingsDep
 from dispatcher.api.problems import problem
 from dispatcher.store.tables import Campaign
 
@@ -63,7 +64,20 @@ def _read_state(engine: Engine) -> None:
     UNCERTAIN.set(uncertain)
 
 
-@router.get("/metrics", include_in_schema=False)
-async def metrics(engine: EngineDep) -> Response:
+@router.get("/metrics", include_in_schema=False, response_model=None)
+async def metrics(
+    engine: EngineDep, settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
+) -> Any:
+    """Prometheus.  With METRICS_TOKEN set, only with ``Authorization: Bearer <token>``:
+    the figures span every tenant."""
+    if settings.metrics_token is not None:
+        expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
+        if not hmac.compare_digest((authorization or "").encode(), expected):
+            return problem(
+                401,
+                "send the metrics token as 'Authorization: Bearer <PREGONERO_METRICS_TOKEN>'",
+                slug="unauthorised",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
     await run_in_threadpool(_read_state, engine)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -5,15 +5,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispatcher.errors import Conflict, Forbidden, NotFound, PregoneroError, ValidationFailed
+from dispatcher.redact import redact
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
+RETRY_AFTER_S = 5
 
 TITLES = {
     400: "Bad request",
@@ -62,6 +66,21 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def _unavailable(exc: Exception) -> JSONResponse:
+    """The database dropped the connection or is out of reach: nothing was stored (the
+    transaction rolled back); the client may send the same request again."""
+    log.error(
+        "database out of reach: %s", redact(str(exc).strip().splitlines()[0] if str(exc) else "")
+    )
+    return problem(
+        503,
+        "the database is out of reach for a moment and nothing was stored: send the same "
+        "request again (with the same Idempotency-Key) in a few seconds",
+        slug="unavailable",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiProblem)
     async def _api_problem(_: Request, exc: ApiProblem) -> JSONResponse:
@@ -83,6 +102,17 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
         return problem(409, str(exc))
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
+        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+            return _unavailable(exc)
+        log.exception("database error")
+        return problem(500, "the server could not finish the request; see its log", slug="internal")
+
+    @app.exception_handler(psycopg.OperationalError)
+    async def _driver(_: Request, exc: psycopg.OperationalError) -> JSONResponse:
+        return _unavailable(exc)
 
     @app.exception_handler(PregoneroError)
     async def _ours(_: Request, exc: PregoneroError) -> JSONResponse:

@@ -8,7 +8,13 @@ from typing import Any, Literal
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
 from dispatcher.domain.message import Method
-from dispatcher.domain.status import CampaignStatus, Purpose, RecipientStatus, WaitingReason
+from dispatcher.domain.status import (
+    CampaignStatus,
+    DeliveryState,
+    Purpose,
+    RecipientStatus,
+    WaitingReason,
+)
 from dispatcher.intake import CampaignSpec
 from dispatcher.settings import ACCOUNT_NAME
 
@@ -122,6 +128,14 @@ class CampaignPage(BaseModel):
     next_before: int | None = Field(description="Pass as ?before= for the next page")
 
 
+class CallbackState(BaseModel):
+    state: DeliveryState
+    attempts: int
+    last_error: str | None
+    delivered_at: datetime | None
+    next_at: datetime = Field(description="When it is tried again, while pending")
+
+
 class CampaignDetail(CampaignSummary):
     account: str
     failure_reason: str | None
@@ -142,6 +156,9 @@ class CampaignDetail(CampaignSummary):
         "while it waits for a person (paused) or for its provider account"
     )
     attention: str | None = Field(description="What a person must do about it, if anything")
+    callback: CallbackState | None = Field(
+        description="The callback_url's delivery, once the campaign has finished"
+    )
 
 
 class RecipientOut(BaseModel):

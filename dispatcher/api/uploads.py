@@ -5,18 +5,21 @@ Idempotency-Key hash covers the campaign's fields and the numbers' bytes."""
 
 from __future__ import annotations
 
-import json
 import tempfile
+from collections.abc import AsyncGenerator
 from typing import IO, Any
+from urllib.parse import parse_qsl
 
 from fastapi import Request
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from dispatcher import intake
 from dispatcher.api.problems import ApiProblem
-from dispatcher.api.schemas import CampaignFields, CampaignIn
-from dispatcher.intake.sources import CsvNumbers, json_numbers
+from dispatcher.api.schemas import CampaignFields
+from dispatcher.intake.json_body import JsonCampaign
+from dispatcher.intake.sources import CsvNumbers
 from dispatcher.settings import Settings
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
@@ -38,17 +41,6 @@ def _check_length(request: Request, limit: int) -> None:
         raise _too_large(limit)
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
-    _check_length(request, limit)
-    parts, size = [], 0
-    async for part in request.stream():
-        size += len(part)
-        if size > limit:
-            raise _too_large(limit)
-        parts.append(part)
-    return b"".join(parts)
-
-
 async def _spool(request: Request, limit: int) -> IO[bytes]:
     """The body on disk past 1 MiB: a big upload is never held in memory."""
     _check_length(request, limit)
@@ -62,6 +54,11 @@ async def _spool(request: Request, limit: int) -> IO[bytes]:
         spool.write(part)
     spool.seek(0)
     return spool
+
+
+async def _read_back(spool: IO[bytes]) -> AsyncGenerator[bytes, None]:
+    while chunk := spool.read(1 << 16):
+        yield chunk
 
 
 def _hash_file(hasher: intake.RequestHasher, handle: IO[bytes]) -> str:
@@ -105,40 +102,70 @@ class Submission:
 
 
 async def from_json(request: Request, settings: Settings) -> Submission:
-    body = await _read_limited(request, settings.max_upload_bytes)
+    """The body goes to a spool file as it arrives (counted against MAX_UPLOAD_BYTES), is
+    read once for the fields and once, lazily, for the numbers: never whole in memory."""
+    handle = await _spool(request, settings.max_upload_bytes)
     try:
-        data = json.loads(body)
+        body = JsonCampaign(handle)
+        fields, _count, numbers_digest = body.fields()
+        if "recipients" not in fields:
+            raise _missing_recipients()
+        fields.pop("recipients")
+        spec = _fields(fields).to_spec()
+    except BaseException:
+        handle.close()
+        raise
+    hasher = intake.RequestHasher(spec, {"kind": "json"})
+    hasher.update(numbers_digest.encode())
+    return Submission(spec, body.recipients(), hasher.hexdigest(), handle)
+
+
+def _missing_recipients() -> ApiProblem:
+    return ApiProblem(
+        422,
+        "the campaign has invalid fields: recipients: Field required",
+        "invalid-campaign",
+        errors=[{"field": "recipients", "detail": "Field required: the list of numbers"}],
+    )
+
+
+def _query_fields(request: Request) -> dict[str, str]:
+    """The campaign's fields in the query string, decoded strictly: invalid UTF-8 is
+    refused rather than replaced by U+FFFD and sent to the provider."""
+    raw = request.scope.get("query_string", b"").decode("latin-1")
+    try:
+        pairs = parse_qsl(raw, keep_blank_values=True, encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
         raise ApiProblem(
-            400, "the body is not UTF-8: send JSON encoded as UTF-8", "bad-json"
+            422,
+            "the query string is not UTF-8: percent-encode the fields' UTF-8 bytes (é is %C3%A9)",
+            "invalid-campaign",
         ) from None
-    except json.JSONDecodeError as exc:
-        raise ApiProblem(
-            400,
-            f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-            "bad-json",
-        ) from None
-    try:
-        model = CampaignIn.model_validate(data)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
-    spec = model.to_spec()
-    hasher = intake.RequestHasher(spec, {"kind": "json"})
-    hasher.update(json.dumps(model.recipients).encode())
-    return Submission(spec, json_numbers(model.recipients), hasher.hexdigest(), None)
+    names = CampaignFields.model_fields
+    return {k: v for k, v in pairs if k in names}
 
 
 async def from_csv(request: Request, settings: Settings) -> Submission:
-    names = CampaignFields.model_fields
-    spec = _fields({k: v for k, v in request.query_params.items() if k in names}).to_spec()
+    spec = _fields(_query_fields(request)).to_spec()
     handle = await _spool(request, settings.max_upload_bytes)
     digest = _hash_file(intake.RequestHasher(spec, {"kind": "csv"}), handle)
     return Submission(spec, CsvNumbers(handle), digest, handle)
 
 
 async def from_multipart(request: Request, settings: Settings) -> Submission:
-    _check_length(request, settings.max_upload_bytes)
-    form = await request.form(max_files=1, max_fields=20)
+    # Spooled first, counted as it streams: a body sent chunked (no Content-Length) is
+    # held to MAX_UPLOAD_BYTES too; then parsed from the spool.
+    spool = await _spool(request, settings.max_upload_bytes)
+    try:
+        form = await MultiPartParser(
+            request.headers, _read_back(spool), max_files=1, max_fields=20
+        ).parse()
+    except MultiPartException as exc:
+        raise ApiProblem(
+            400, f"the multipart body cannot be read: {exc.message}", "bad-body"
+        ) from None
+    finally:
+        spool.close()
     upload = next((form[f] for f in FILE_FIELDS if isinstance(form.get(f), UploadFile)), None)
     if upload is None or not isinstance(upload, UploadFile):
         raise ApiProblem(

@@ -17,6 +17,26 @@ from dispatcher.settings import get_settings
 
 db_app = typer.Typer(no_args_is_help=True, help="The database schema (Alembic migrations).")
 apikey_app = typer.Typer(no_args_is_help=True, help="API keys for backend systems.")
+tenant_app = typer.Typer(no_args_is_help=True, help="Tenants: their callback signing secret.")
+
+
+@tenant_app.command("secret")
+@friendly
+def tenant_secret(
+    tenant: Annotated[str, typer.Option(help="The tenant.")],
+    rotate: Annotated[
+        bool, typer.Option(help="Make a new one (the old one stops signing at once).")
+    ] = False,
+) -> None:
+    """Print the secret that signs the tenant's callbacks (X-Pregonero-Signature), alone
+    on stdout, for its receiver to check them."""
+    from dispatcher.store.apikeys import tenant_secret as secret_of
+
+    with engine() as made:
+        secret = secret_of(made, tenant, rotate)
+    print(secret)
+    if rotate:
+        err.print("a new secret: give it to the receiver; the old one no longer signs")
 
 
 @db_app.command("upgrade")

@@ -17,7 +17,7 @@ from rich.table import Table
 from sqlalchemy import Connection, Engine
 
 from dispatcher import intake
-from dispatcher.cli.common import engine, friendly, out
+from dispatcher.cli.common import engine, friendly, literal, out
 from dispatcher.domain.message import Method
 from dispatcher.domain.status import CAMPAIGN_FINAL, CampaignStatus, Purpose, RecipientStatus
 from dispatcher.engine import recover
@@ -64,6 +64,7 @@ def watch(
         TextColumn("{task.fields[waiting]}"),
     ) as progress:
         task = progress.add_task("send", total=1, cid=campaign_id, status="", eta="", waiting="")
+        # (the columns show numbers and our own words only: no tenant text)
         while True:
             info = reads.campaign_detail(engine, None, campaign_id, interval_s)
             sendable = max(info["counts"]["sendable"], 1)
@@ -125,16 +126,19 @@ def submit(
         result = intake.submit(
             made, settings, tenant_id, spec, csv_numbers(handle), request_hash=uuid.uuid4().hex
         )
+        # First what is stored, before anything that could fail: it must not be sent twice.
+        print(f"campaign {result.campaign_id} stored", flush=True)
         c = result.counts
         out.print(
-            f"campaign {result.campaign_id}: {c.sendable:,} to send in {result.chunks} blocks "
+            f"{c.sendable:,} to send in {result.chunks} blocks "
             f"({c.invalid:,} invalid, {c.duplicate:,} duplicate, {c.suppressed:,} suppressed); "
             f"about {result.chunks * settings.block_interval_s:,.0f} s at the account's pace",
             highlight=False,
         )
         for sample in result.invalid_sample[:5]:
             out.print(
-                f"  line {sample['line']}: {sample['value']!r} {sample['detail']}", highlight=False
+                f"  line {sample['line']}: {literal(repr(sample['value']))} {sample['detail']}",
+                highlight=False,
             )
         if wait:
             watch(made, result.campaign_id, settings.block_interval_s)
@@ -160,7 +164,7 @@ def status(
         return
     table = Table("field", "value", show_header=False)
     for key in DETAIL_FIELDS:
-        table.add_row(key, "" if info[key] is None else str(info[key]))
+        table.add_row(key, literal(info[key]))
     for key, value in info["counts"]["by_status"].items():
         if value:
             table.add_row(f"recipients {key}", f"{value:,}")
@@ -183,8 +187,8 @@ def list_(
     for r in rows:
         table.add_row(
             str(r.id),
-            r.tenant,
-            r.name,
+            literal(r.tenant),
+            literal(r.name),
             r.status,
             r.waiting_reason or "",
             f"{r.sendable:,}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -9,14 +10,26 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from dispatcher.errors import MaybeSent, PregoneroError
 from dispatcher.settings import get_settings
 
 out = Console()
 err = Console(stderr=True)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def literal(value: object) -> str:
+    """Text a tenant wrote, printed as written: Rich markup escaped, control characters
+    (a terminal's escape sequences) shown as ``\x1b`` instead of run."""
+    text = "" if value is None else str(value)
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return escape(text)
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,10 +44,12 @@ def friendly(func: F) -> F:
         except PregoneroError as exc:
             err.print(f"[red]error:[/red] {exc}", highlight=False)
             raise typer.Exit(2 if isinstance(exc, MaybeSent) else 1) from None
-        except OperationalError as exc:  # the database cannot be reached or used
-            from dispatcher.store.migrate import unreachable
+        except DBAPIError as exc:  # the database cannot be reached, or is not migrated
+            from dispatcher.store.migrate import explain
 
-            error = unreachable(get_settings().database_url, exc.orig or exc)
+            error = explain(get_settings().database_url, exc)
+            if error is None:
+                raise
             err.print(f"[red]error:[/red] {error}", highlight=False)
             raise typer.Exit(1) from None
 

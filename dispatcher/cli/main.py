@@ -15,6 +15,7 @@ app = typer.Typer(no_args_is_help=True, help="Pregonero: campaign SMS dispatcher
 app.add_typer(provider.app, name="provider")
 app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.apikey_app, name="apikey")
+app.add_typer(admin.tenant_app, name="tenant")
 app.add_typer(campaign.app, name="campaign")
 app.command()(provider.sim)
 app.command()(admin.api)

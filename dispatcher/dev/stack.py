@@ -161,6 +161,7 @@ class Stack:
             "PREGONERO_PROVIDER_READ_TIMEOUT_S": "1",
             "PREGONERO_SWEEP_AFTER_S": f"{max(4.0, 2 * queue_wait_s + 1):g}",
             "PREGONERO_BALANCE_POLL_S": "1",
+            "PREGONERO_CALLBACK_ALLOW_PRIVATE": "true",  # receivers on this host
             **self.extra_env,
         }
         self.env = {**os.environ, **self.settings_env}
@@ -289,8 +290,9 @@ class Stack:
             services.drop_database(self.pg_server_url, self.db_name)
 
     # -- data -------------------------------------------------------------------------------
-    def submit(self, numbers: list[str], **spec: Any) -> int:
-        return submit_numbers(self.engine, self.settings, self.tenant_id, numbers, **spec)
+    def submit(self, numbers: list[str], tenant_id: int | None = None, **spec: Any) -> int:
+        tenant = self.tenant_id if tenant_id is None else tenant_id
+        return submit_numbers(self.engine, self.settings, tenant, numbers, **spec)
 
     def q(self, sql: str, **params: Any) -> list[Any]:
         with self.engine.connect() as conn:

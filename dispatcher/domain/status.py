@@ -79,6 +79,15 @@ class Purpose(StrEnum):
     COLLECTION = "collection"  # Ley 2300 de 2023 as well
 
 
+class DeliveryState(StrEnum):
+    """A callback to a backend system."""
+
+    PENDING = "pending"  # due at next_at
+    DELIVERING = "delivering"  # claimed by one deliverer until claimed_until
+    DELIVERED = "delivered"  # the receiver answered 2xx
+    FAILED = "failed"  # a day of retries, or an address we may not call
+
+
 class Role(StrEnum):
     """What an API key may do."""
 

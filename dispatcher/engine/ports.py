@@ -3,6 +3,8 @@ a limiter (workers/limiter.py: Redis, or its in-memory twin), a clock, a publish
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,6 +12,8 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from dispatcher.store.rows import QueuedChunk
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 Publish = Callable[[QueuedChunk], None]  # send_chunk(chunk.id) into the broker
@@ -39,6 +43,33 @@ class Limiter(Protocol):
         """Give the in-flight place back (a lease frees it anyway if we die)."""
 
 
+# An in-flight place is leased for this long and renewed while its request is out, so a
+# killed worker's place frees within about this long (not after the whole request lease).
+PLACE_LEASE_S = 10.0
+
+
+class _Heartbeat:
+    """Renews an in-flight place's lease while the request is out."""
+
+    def __init__(self, limiter: Limiter, account: str, token: str, max_in_flight: int):
+        self._limiter, self._account, self._token = limiter, account, token
+        self._max = max_in_flight
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{token}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(PLACE_LEASE_S / 3):
+            try:
+                self._limiter.acquire(self._account, self._token, self._max, PLACE_LEASE_S)
+            except Exception:  # Redis away: the lease may lapse; spacing is kept apart
+                log.warning("could not renew an in-flight place", exc_info=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=1)
+
+
 @contextmanager
 def slot(
     limiter: Limiter,
@@ -47,7 +78,6 @@ def slot(
     *,
     spacing_s: float,
     max_in_flight: int,
-    lease_s: float,
     sleep: Callable[[float], None] = time.sleep,
     still_wanted: Callable[[], bool] = lambda: True,
 ) -> Iterator[bool]:
@@ -56,9 +86,11 @@ def slot(
 
     ``still_wanted`` is asked once the in-flight place is ours and before a start slot
     is taken: a duplicate message whose chunk went out meanwhile then costs no slot.
-    The body receives False in that case and must not send."""
-    while (retry_s := limiter.acquire(account, token, max_in_flight, lease_s)) > 0:
+    The body receives False in that case and must not send.  Giving the place back
+    never fails the send: when Redis is away, its lease frees it."""
+    while (retry_s := limiter.acquire(account, token, max_in_flight, PLACE_LEASE_S)) > 0:
         sleep(retry_s)
+    heartbeat = _Heartbeat(limiter, account, token, max_in_flight)
     try:
         if not still_wanted():
             yield False
@@ -68,7 +100,11 @@ def slot(
             sleep(wait_s)
         yield True
     finally:
-        limiter.release(account, token)
+        heartbeat.stop()
+        try:
+            limiter.release(account, token)
+        except Exception:  # the answer in hand matters more: it is recorded next
+            log.warning("could not give an in-flight place back; its lease frees it", exc_info=True)
 
 
 def on_time(

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from dispatcher.accounts import Account
 from dispatcher.domain.plan import (
@@ -42,6 +43,8 @@ from dispatcher.store import chunks, recipients, sending
 from dispatcher.store.rows import ChunkToSend
 
 log = logging.getLogger(__name__)
+# Stop retrying a lost connection this long before the reaper may call the chunk uncertain.
+RECORD_SAFETY_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,6 @@ class Sender:
             f"{self.worker}:{chunk_id}",
             spacing_s=spacing_s,
             max_in_flight=s.max_in_flight,
-            lease_s=s.request_lease_s,
             sleep=self.sleep,
             still_wanted=lambda: self._still_queued(conn, chunk_id),
         ) as wanted:
@@ -118,6 +120,7 @@ class Sender:
             attempts = self._claim(conn, job)
             if isinstance(attempts, SendResult):
                 return attempts
+            claimed_at = time.monotonic()
             block = Block(job.numbers, attempts)
             try:
                 answer = self.client_for(account).send_block(
@@ -137,12 +140,42 @@ class Sender:
                         answer.unexpected[:5],
                     )
                 plan = decide_answer(block, answer, job.window, self.clock())
-        with conn.begin():
-            sending.apply(conn, job.row, plan)
+        self._record(conn, job.row, plan, claimed_at)
         self._log(job.row, plan)
         return SendResult(
             chunk_id, plan.verdict, job.row.chunk.campaign_id, _detail(plan), plan.counts()
         )
+
+    def _record(
+        self, conn: Connection, row: ChunkToSend, plan: BlockPlan, claimed_at: float
+    ) -> None:
+        """The answer is in hand: write it.  A lost database connection is retried on a
+        new one while the chunk is still ours (before the request lease runs out and the
+        reaper would call it uncertain); a known answer is never dropped for less."""
+        deadline = claimed_at + self.settings.request_lease_s - RECORD_SAFETY_S
+        delay_s = 0.2
+        while True:
+            try:
+                if conn.invalidated or conn.closed:
+                    with self.engine.begin() as fresh:
+                        recorded = sending.apply(fresh, row, plan, self.worker)
+                else:
+                    with conn.begin():
+                        recorded = sending.apply(conn, row, plan, self.worker)
+                if not recorded:
+                    log.error("chunk %s was no longer ours to record", row.chunk.id)
+                return
+            except DBAPIError as exc:
+                if not _lost_connection(exc) or time.monotonic() + delay_s > deadline:
+                    raise
+                log.warning(
+                    "recording chunk %s: the database connection was lost (%s); again in %.1f s",
+                    row.chunk.id,
+                    type(exc.orig).__name__,
+                    delay_s,
+                )
+                time.sleep(delay_s)
+                delay_s = min(delay_s * 2, 5.0)
 
     # -- before the slot ----------------------------------------------------------------
     def _prepare(self, conn: Connection, chunk_id: int) -> _Job | SendResult:
@@ -248,6 +281,10 @@ class Sender:
                     chunk.id,
                     plan.not_before,
                 )
+
+
+def _lost_connection(exc: DBAPIError) -> bool:
+    return bool(exc.connection_invalidated) or isinstance(exc, OperationalError | InterfaceError)
 
 
 def _detail(plan: BlockPlan) -> str:

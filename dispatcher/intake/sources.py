@@ -8,6 +8,7 @@ are handled.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from collections.abc import Iterable, Iterator
@@ -66,7 +67,10 @@ def csv_numbers(binary: IO[bytes], ignored: list[str] | None = None) -> Iterator
     except csv.Error as exc:
         raise BadUpload(f"the CSV cannot be read: {exc}; check quotes and separators") from None
     finally:
-        text.detach()
+        # Leave the upload open for its owner (who may have closed it already when
+        # intake stopped half-way): the wrapper must not close it.
+        with contextlib.suppress(ValueError):
+            text.detach()
 
 
 def _read_csv(text: io.TextIOWrapper, ignored: list[str]) -> Iterator[tuple[int, str]]:

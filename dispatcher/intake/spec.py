@@ -11,6 +11,7 @@ from typing import Any
 
 from dispatcher.domain.message import MessageInfo, Method, inspect, problem_text
 from dispatcher.domain.status import Purpose
+from dispatcher.egress import callback_problem
 from dispatcher.errors import ValidationFailed
 
 PRIORITIES = {"normal": 0, "high": 10}
@@ -52,8 +53,9 @@ class RequestHasher:
         return self._hash.hexdigest()
 
 
-def check_spec(spec: CampaignSpec, links_allowed: bool) -> MessageInfo:
-    """Refuse what the provider would refuse, before storing anything."""
+def check_spec(spec: CampaignSpec, links_allowed: bool, allow_private: bool) -> MessageInfo:
+    """Refuse what the provider would refuse, and a callback we may not call, before
+    storing anything."""
     problems: list[dict[str, str]] = []
     for name in ("name", "message", "callback_url"):
         if "\x00" in (getattr(spec, name) or ""):
@@ -72,6 +74,8 @@ def check_spec(spec: CampaignSpec, links_allowed: bool) -> MessageInfo:
                 "provider to enable links and set PREGONERO_PROVIDER_LINKS_ALLOWED=true",
             }
         )
+    if spec.callback_url and (why := callback_problem(spec.callback_url, allow_private)):
+        problems.append({"field": "callback_url", "detail": f"the callback URL {why}"})
     if spec.start_at and spec.expires_at and spec.expires_at <= spec.start_at:
         problems.append({"field": "expires_at", "detail": "expires_at must be after start_at"})
     if problems:

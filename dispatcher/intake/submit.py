@@ -71,7 +71,7 @@ def submit(
 ) -> IntakeResult:
     """Store a campaign with all its recipients and chunks, or nothing at all."""
     account = account_for(settings, spec.method, spec.account, allowed_accounts)
-    info = check_spec(spec, account.links_allowed)
+    info = check_spec(spec, account.links_allowed, settings.callback_allow_private)
     suppressed = _SuppressionCheck(engine, account.name)
     with engine.begin() as conn:  # short: the long transaction below must not hold it
         accounts.sync(conn, [account])

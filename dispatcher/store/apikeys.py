@@ -53,6 +53,25 @@ class Caller:
         return None if self.is_operator else self.tenant_id
 
 
+def new_secret() -> str:
+    """A tenant's callback signing key."""
+    return secrets.token_hex(32)
+
+
+def tenant_secret(engine: Engine, name: str, rotate: bool = False) -> str:
+    """The tenant's callback signing key; a new one when ``rotate`` (the old one stops
+    signing at once: give the new one to the receiver first)."""
+    with engine.begin() as conn:
+        if rotate:
+            conn.execute(
+                update(Tenant).where(Tenant.name == name).values(callback_secret=new_secret())
+            )
+        found = conn.execute(select(Tenant.callback_secret).where(Tenant.name == name)).scalar()
+    if found is None:
+        raise NotFound(f"no tenant {name!r}; `pregonero apikey create --tenant {name}` creates it")
+    return str(found)
+
+
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -76,7 +95,7 @@ def create_key(
     prefix = secrets.token_hex(4)
     key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     with engine.begin() as conn:
-        statement = insert(Tenant).values(name=tenant)
+        statement = insert(Tenant).values(name=tenant, callback_secret=new_secret())
         tenant_id = conn.execute(
             statement.on_conflict_do_update(
                 index_elements=[Tenant.name], set_={"name": statement.excluded.name}

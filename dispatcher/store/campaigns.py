@@ -8,14 +8,13 @@ transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, exists, func, select, update
 
 from dispatcher.domain.status import (
     ACCOUNT_WAITS,
     CAMPAIGN_ACTIVE,
-    CAMPAIGN_FINAL,
     CHUNK_OPEN,
     CampaignStatus,
     WaitingReason,
@@ -158,26 +157,3 @@ def set_status(
     if failure_reason is not None:
         values["failure_reason"] = failure_reason
     conn.execute(update(Campaign).where(Campaign.id == campaign_id).values(values))
-
-
-def callbacks_due(conn: Connection, limit: int) -> list[tuple[int, str]]:
-    """Finished campaigns whose backend system has not yet been told: a day of
-    retries, then we give up."""
-    rows = conn.execute(
-        select(Campaign.id, Campaign.callback_url)
-        .where(
-            Campaign.callback_url.is_not(None),
-            Campaign.callback_done_at.is_(None),
-            Campaign.status.in_(CAMPAIGN_FINAL),
-            Campaign.finished_at > func.now() - timedelta(days=1),
-        )
-        .order_by(Campaign.finished_at)
-        .limit(limit)
-    ).all()
-    return [(int(i), str(url)) for i, url in rows]
-
-
-def callback_delivered(conn: Connection, campaign_id: int) -> None:
-    conn.execute(
-        update(Campaign).where(Campaign.id == campaign_id).values(callback_done_at=func.now())
-    )

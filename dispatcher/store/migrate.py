@@ -9,9 +9,11 @@ import re
 from importlib import resources
 
 import psycopg
+import psycopg.errors
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from dispatcher.errors import ConfigError
 
@@ -41,11 +43,29 @@ def unreachable(database_url: str, exc: Exception) -> ConfigError:
     """One line that says what is wrong with the database and what to do."""
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     first = first.removeprefix("connection failed: ")
+    if _MISSING.search(first):
+        return ConfigError(
+            f"{first.split('FATAL:')[-1].strip()} at {where(database_url)}: "
+            "`pregonero db upgrade` creates it (and the schema)"
+        )
     return ConfigError(
         f"cannot use Postgres at {where(database_url)}: {first}; check "
         "PREGONERO_DATABASE_URL (postgresql+psycopg://user:password@host:5432/database) and "
         "that the server runs"
     )
+
+
+def explain(database_url: str, exc: DBAPIError) -> ConfigError | None:
+    """What a database error means for an operator, in one line; None when it is not
+    about reaching or setting up the database."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return unreachable(database_url, exc.orig or exc)
+    if isinstance(exc.orig, psycopg.errors.UndefinedTable):
+        return ConfigError(
+            f"the database at {where(database_url)} has no Pregonero tables: run "
+            "`pregonero db upgrade` (with the same PREGONERO_DATABASE_URL)"
+        )
+    return None
 
 
 def ensure_database(database_url: str) -> bool:

@@ -17,10 +17,20 @@ from dispatcher.domain.numbers import REASON_TEXT, InvalidReason
 from dispatcher.domain.progress import Figures, progress_of
 from dispatcher.domain.status import CHUNK_OPEN, CampaignStatus, RecipientStatus, WaitingReason
 from dispatcher.errors import NotFound
-from dispatcher.store.tables import COUNTERS, Campaign, Chunk, Recipient, Tenant
+from dispatcher.store.tables import COUNTERS, CallbackDelivery, Campaign, Chunk, Recipient, Tenant
 
 SAMPLE_SIZE = 20
-CSV_COLUMNS = ("msisdn", "status", "code", "provider_ref", "updated_at")
+CSV_COLUMNS = ("msisdn", "status", "reason", "code", "provider_ref", "updated_at")
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: object) -> object:
+    """A cell a spreadsheet would run as a formula (``=cmd|...``, ``@SUM``, ``+1``)
+    gets a leading quote; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + value
+    return value
+
 
 _SUMMARY = (
     Campaign.id,
@@ -136,6 +146,19 @@ def campaign_detail(
             .select_from(Chunk)
             .where(Chunk.campaign_id == campaign_id, Chunk.status.in_(CHUNK_OPEN))
         ).scalar_one()
+        callback = (
+            conn.execute(
+                select(
+                    CallbackDelivery.state,
+                    CallbackDelivery.attempts,
+                    CallbackDelivery.last_error,
+                    CallbackDelivery.delivered_at,
+                    CallbackDelivery.next_at,
+                ).where(CallbackDelivery.campaign_id == campaign_id)
+            ).first()
+            if row.callback_url
+            else None
+        )
     counts = by_status(row)
     figures = progress_of(
         Figures(
@@ -181,6 +204,7 @@ def campaign_detail(
         ),
         "eta_s": figures.eta_s,
         "attention": figures.attention,
+        "callback": dict(callback._mapping) if callback else None,
     }
 
 
@@ -284,7 +308,9 @@ def recipients_csv(
             for partition in result.partitions():
                 for r in partition:
                     ts = r.updated_at.isoformat() if r.updated_at else ""
-                    writer.writerow((r.msisdn, r.status, r.code, r.provider_ref, ts))
+                    writer.writerow(
+                        (cell(r.msisdn), r.status, cell(r.reason), r.code, cell(r.provider_ref), ts)
+                    )
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()

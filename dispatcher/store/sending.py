@@ -92,8 +92,23 @@ def claim(conn: Connection, chunk_id: int, worker: str, now: datetime) -> int | 
     return conn.execute(_CLAIM, params).scalar()
 
 
-def apply(conn: Connection, job: ChunkToSend, plan: BlockPlan) -> None:
-    """Every recipient's outcome and the chunk's end state, in the caller's transaction."""
+_OURS = (
+    select(Chunk.id)
+    .where(
+        Chunk.id == bindparam("chunk_id"),
+        Chunk.status == ChunkStatus.SENDING,
+        Chunk.claimed_by == bindparam("worker"),
+    )
+    .with_for_update()
+)
+
+
+def apply(conn: Connection, job: ChunkToSend, plan: BlockPlan, worker: str) -> bool:
+    """Every recipient's outcome and the chunk's end state, in the caller's transaction;
+    False, changing nothing, when the chunk is no longer ``sending`` by ``worker`` (an
+    earlier attempt recorded it, or the reaper gave up on it)."""
+    if conn.execute(_OURS, {"chunk_id": job.chunk.id, "worker": worker}).first() is None:
+        return False
     chunk = job.chunk
     if plan.suppress:
         suppressions.add_from_provider(conn, job.account, plan.suppress)
@@ -138,6 +153,7 @@ def apply(conn: Connection, job: ChunkToSend, plan: BlockPlan) -> None:
         case Verdict.SPLIT:
             assert plan.split_after is not None
             chunks.split(conn, chunk, plan.split_after)
+    return True
 
 
 _CLOSED_AS = {Verdict.DONE: ChunkStatus.DONE, Verdict.UNCERTAIN: ChunkStatus.UNCERTAIN}

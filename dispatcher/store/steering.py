@@ -86,6 +86,12 @@ def requeue_uncertain(conn: Connection, campaign_id: int, tenant_id: int | None)
     """The operator's decision: send a campaign's uncertain numbers again (they checked
     the provider's report: those did not go out).  Returns how many will be sent."""
     status, _started = _locked(conn, campaign_id, tenant_id)
+    if status is CampaignStatus.CANCELLED:
+        raise Conflict(
+            f"campaign {campaign_id} is cancelled: its uncertain numbers are not sent again; "
+            "check the provider's report and close them (close-uncertain --as accepted or "
+            "--as rejected), or submit the numbers that did not go out as a new campaign"
+        )
     moved = chunks.requeue_uncertain(conn, campaign_id)
     if moved and status in (CampaignStatus.COMPLETED, CampaignStatus.FAILED):
         campaigns.set_status(conn, campaign_id, CampaignStatus.RUNNING)

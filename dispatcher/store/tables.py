@@ -43,6 +43,7 @@ from dispatcher.domain.status import (
     CHUNK_OPEN,
     CampaignStatus,
     ChunkStatus,
+    DeliveryState,
     Purpose,
     RecipientStatus,
     Role,
@@ -83,6 +84,8 @@ class Tenant(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = _now()
+    # The key of the tenant's callback signatures (`pregonero tenant secret`).
+    callback_secret: Mapped[str] = mapped_column(String(64))
 
 
 class ApiKey(Base):
@@ -164,7 +167,6 @@ class Campaign(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The feeder's round-robin: the campaign fed longest ago goes first.
     last_fed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    callback_done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Recipients by status, changed by the store in the same transaction as the
     # recipients themselves, so a campaign's counts are read in constant time.
     n_pending: Mapped[int] = _counter()
@@ -265,6 +267,32 @@ class InboundMessage(Base):
     campaign_id: Mapped[int | None] = mapped_column(BigInteger)
     recipient_n: Mapped[int | None] = mapped_column(Integer)
     opt_out: Mapped[bool] = mapped_column(Boolean, server_default=sql("false"))
+
+
+class CallbackDelivery(Base):
+    """One event to tell a backend system about, delivered once: claimed by one
+    deliverer at a time, retried with backoff for a day."""
+
+    __tablename__ = "callback_delivery"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "event", name="uq_callback_delivery_campaign_event"),
+        CheckConstraint(_in("state", DeliveryState), name="state"),
+        Index("ix_callback_delivery_state_next_at", "state", "next_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the event id
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # the same bytes at every attempt
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
+    next_at: Mapped[datetime] = _now()
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class DailyContact(Base):

@@ -39,3 +39,129 @@ def test_an_unreachable_database_is_one_line(args: list[str], url: str, says: st
     assert len(result.stderr.strip().splitlines()) <= 3, result.stderr
     assert "cannot use Postgres" in result.stderr and says in result.stderr
     assert "PREGONERO_DATABASE_URL" in result.stderr
+
+
+@pytest.mark.parametrize("role", [["worker"], ["beat", "--schedule", "{tmp}/beat"]])
+def test_workers_and_beat_refuse_to_start_without_credentials(
+    role: list[str], tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREGONERO_PROVIDER_")}
+    result = subprocess.run(
+        [str(BIN.parent / "celery"), "-A", "workers", *[a.format(tmp=tmp_path) for a in role]],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "PREGONERO_PROVIDER_USER and PREGONERO_PROVIDER_TOKEN" in output
+
+
+def test_tenant_text_is_printed_literally(pg_server_url: str, tmp_path: Path) -> None:
+    """A campaign named with Rich markup and a terminal escape sequence."""
+    import uuid
+
+    from dispatcher.dev import services
+
+    name = f"pregonero_e2e_{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "PREGONERO_DATABASE_URL": services.with_database(pg_server_url, name)}
+    try:
+        assert subprocess.run([str(BIN), "db", "upgrade"], env=env, timeout=120).returncode == 0
+        assert (
+            subprocess.run(
+                [str(BIN), "apikey", "create", "--tenant", "t[red]x"], env=env, capture_output=True
+            ).returncode
+            == 0
+        )
+        numbers = tmp_path / "n.csv"
+        numbers.write_text("3102111111\n[bold]not a number\n")
+        evil = "promo [/bold] x \x1b[2J"
+        submitted = subprocess.run(
+            [
+                str(BIN),
+                "campaign",
+                "submit",
+                str(numbers),
+                "--tenant",
+                "t[red]x",
+                "--name",
+                evil,
+                "--message",
+                "hola",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert submitted.returncode == 0, submitted.stderr
+        assert submitted.stdout.startswith("campaign 1 stored\n")
+        assert "[bold]not a number" in submitted.stdout
+        for args in (["campaign", "list"], ["campaign", "status", "1"]):
+            shown = subprocess.run(
+                [str(BIN), *args],
+                env={**env, "COLUMNS": "200"},
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert shown.returncode == 0, shown.stderr
+            assert "promo [/bold] x \\x1b[2J" in shown.stdout and "\x1b[2J" not in shown.stdout
+        assert (
+            "t[red]x"
+            in subprocess.run(
+                [str(BIN), "campaign", "list"],
+                env={**env, "COLUMNS": "200"},
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+    finally:
+        services.drop_database(pg_server_url, name)
+
+
+def _sms(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN.parent / "celery"), "-A", "workers", "sms", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_operator_commands_answer_in_one_line(pg_server_url: str, tmp_path: Path) -> None:
+    """An unknown id, a database that does not exist, a broker that is down."""
+    import uuid
+
+    from dispatcher.dev import services
+
+    name = f"pregonero_e2e_{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "PREGONERO_DATABASE_URL": services.with_database(pg_server_url, name),
+        "PREGONERO_PROVIDER_USER": "u",
+        "PREGONERO_PROVIDER_TOKEN": "t",
+    }
+    missing = _sms(env, "status")
+    assert missing.returncode != 0 and "Traceback" not in missing.stderr
+    assert f'database "{name}" does not exist' in missing.stderr
+    assert "pregonero db upgrade" in missing.stderr
+
+    assert subprocess.run([str(BIN), "db", "upgrade"], env=env, timeout=120).returncode == 0
+    unknown = _sms(env, "requeue-uncertain", "999999")
+    assert unknown.returncode != 0 and "Traceback" not in unknown.stderr
+    assert len(unknown.stderr.strip().splitlines()) == 1, unknown.stderr
+    assert "999999" in unknown.stderr
+
+    down = f"redis://:S3cretPW@127.0.0.1:{free_port()}/0"
+    paused = _sms({**env, "PREGONERO_BROKER_URL": down, "PREGONERO_REDIS_URL": down}, "pause")
+    assert paused.returncode == 0, paused.stderr
+    assert "Traceback" not in paused.stdout + paused.stderr
+    assert "pause is recorded in the database" in paused.stdout
+    assert "telling the workers failed" in paused.stdout
+    assert "S3cretPW" not in paused.stdout + paused.stderr
+    status = _sms(env, "status")
+    assert "default: paused by an operator" in status.stdout

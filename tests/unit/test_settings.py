@@ -171,3 +171,24 @@ def test_no_credentials_refuses_to_start_naming_the_settings(
     monkeypatch.delenv("PREGONERO_PROVIDER_TOKEN", raising=False)
     with pytest.raises(ConfigError, match="PREGONERO_PROVIDER_USER and PREGONERO_PROVIDER_TOKEN"):
         require_credentials(load_settings())
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "secret"),
+    [
+        ("PREGONERO_DATABASE_URL", "postgres://app:S3cretPW@db/x", "S3cretPW"),
+        ("PREGONERO_REDIS_URL", "http://:S3cretPW@cache:6379/0", "S3cretPW"),
+        ("PREGONERO_PROVIDER_SEND_URL", "ftp://p/sendsms?user=u&token=S3cretPW", "S3cretPW"),
+        ("PREGONERO_BROKER_URL", "sqs://key:S3cretPW@queue", "S3cretPW"),
+        ("PREGONERO_METRICS_TOKEN", "", "never"),
+    ],
+)
+def test_a_wrong_setting_never_prints_a_secret(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, secret: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    if variable == "PREGONERO_METRICS_TOKEN":
+        monkeypatch.setenv("PREGONERO_CHUNK_SIZE", "0")  # some other error to print
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert secret not in str(caught.value)

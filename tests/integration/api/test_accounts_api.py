@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import Engine, update
 
 from dispatcher.settings import Settings
@@ -126,3 +127,14 @@ def test_a_key_restricted_to_some_accounts(
     assert forbidden.status_code == 403 and "may not send through account" in forbidden.text
     assert [a["name"] for a in api.get("/v1/accounts", headers=tenant.auth).json()] == ["oneway"]
     assert api.get("/v1/accounts/twoway", headers=tenant.auth).status_code == 404
+
+
+def test_metrics_need_the_token_when_one_is_set(
+    api: TestClient, engine: Engine, settings: Settings
+) -> None:
+    assert api.get("/metrics").status_code == 200  # no token set: open, as before
+    api.app.state.settings = settings.model_copy(update={"metrics_token": SecretStr("s3cret")})  # type: ignore[attr-defined]
+    assert api.get("/metrics").status_code == 401
+    assert api.get("/metrics", headers={"Authorization": "Bearer nope"}).status_code == 401
+    scraped = api.get("/metrics", headers={"Authorization": "Bearer s3cret"})
+    assert scraped.status_code == 200 and "pregonero_campaigns_needing_attention" in scraped.text

@@ -104,7 +104,7 @@ def test_25000_numbers_with_invalid_duplicate_and_suppressed(
     assert export.status_code == 200
     assert export.headers["content-type"].startswith("text/csv")
     table = list(csv.DictReader(io.StringIO(export.text)))
-    assert list(table[0]) == ["msisdn", "status", "code", "provider_ref", "updated_at"]
+    assert list(table[0]) == ["msisdn", "status", "reason", "code", "provider_ref", "updated_at"]
     assert len(table) == 25000 - 500  # duplicates collapse into one row
     by_status: dict[str, int] = {}
     for row in table:
@@ -474,7 +474,7 @@ def test_csv_takes_every_field_in_the_query_and_names_ignored_columns(
         "priority": "high",
         "start_at": "2026-12-01T08:00:00-05:00",
         "expires_at": "2026-12-02T08:00:00-05:00",
-        "callback_url": "https://hooks.example.com/done",
+        "callback_url": "https://93.184.216.34/hooks/done",
     }
     body = "nombre;celular;ciudad\nAna;3001112233.0;Cali\nLuis;\u200e3001112234;Bogotá\n"
     r = api.post(
@@ -494,7 +494,7 @@ def test_csv_takes_every_field_in_the_query_and_names_ignored_columns(
         "high",
     )
     assert detail["start_at"].startswith("2026-12-01T13:00:00")
-    assert detail["callback_url"] == "https://hooks.example.com/done"
+    assert detail["callback_url"] == "https://93.184.216.34/hooks/done"
 
 
 def test_scientific_notation_is_refused_with_how_to_fix_it(
@@ -547,3 +547,63 @@ def test_uncertain_recipients_are_requeued_or_closed_over_the_api(
     again = api.post(f"/v1/campaigns/{cid}/requeue-uncertain", headers=auth)
     assert again.json() == {"id": cid, "recipients": 0, "now": "pending"}
     assert api.get(f"/v1/campaigns/{cid}", headers=auth).json()["attention"] is None
+
+
+def test_a_connection_dropped_during_intake_is_a_503_and_stores_nothing(
+    api: TestClient, new_key: KeyFactory, engine: Engine
+) -> None:
+    import threading
+
+    _, auth = new_key()
+    before = _stored(engine)
+    body = "msisdn\n" + "".join(f"310{i:07d}\n" for i in range(1, 400_001))
+    answer: list[Any] = []
+    thread = threading.Thread(
+        target=lambda: answer.append(
+            api.post(
+                "/v1/campaigns",
+                params={"name": "big", "message": "hola"},
+                content=body.encode(),
+                headers={**auth, "Content-Type": "text/csv"},
+            )
+        )
+    )
+    thread.start()
+    killed = 0
+    while not killed and thread.is_alive():
+        with engine.connect() as conn:
+            killed = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE query LIKE 'COPY recipient%' AND state = 'active'"
+                )
+            ).scalar_one()
+    thread.join(60)
+    assert killed == 1
+    [r] = answer
+    assert r.status_code == 503, r.text
+    assert r.headers["retry-after"] == "5"
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "nothing was stored" in r.json()["detail"]
+    assert _stored(engine) == before
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/_sim/reset",
+        "https://169.254.169.254/latest",
+        "https://10.0.0.1/x",
+        "https://[::1]/x",
+        "https://0x7f000001/x",
+    ],
+)
+def test_callbacks_into_our_network_are_refused_at_intake(
+    api: TestClient, new_key: KeyFactory, engine: Engine, url: str
+) -> None:
+    _, auth = new_key()
+    before = _stored(engine)
+    r = api.post("/v1/campaigns", json=campaign(["3102111111"], callback_url=url), headers=auth)
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["callback_url"]
+    assert _stored(engine) == before

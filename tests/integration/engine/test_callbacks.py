@@ -1,50 +1,174 @@
-"""The backend system is told once when its campaign ends."""
+"""Backend systems are told once, with a signature they can check, when their campaign
+ends; never at an address inside our network."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import threading
+import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
 from dispatcher.engine import callbacks
+from dispatcher.store import reads
+from dispatcher.store.apikeys import tenant_secret
 from tests.integration.engine.harness import EngineHarness
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def receiver() -> Iterator[tuple[str, list[bytes]]]:
-    got: list[bytes] = []
+@dataclass
+class Receiver:
+    url: str
+    got: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    status: int = 204
+    delay_s: float = 0.0
 
-    class Receiver(BaseHTTPRequestHandler):
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver("")
+
+    class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            got.append(self.rfile.read(int(self.headers["Content-Length"])))
-            self.send_response(204)
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            time.sleep(state.delay_s)
+            state.got.append((dict(self.headers), body))
+            self.send_response(state.status)
+            self.send_header("Content-Length", "0")
             self.end_headers()
 
         def log_message(self, *args: object) -> None:
             return
 
-    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/done", got
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/done"
+    yield state
     server.shutdown()
 
 
-def test_callback_when_the_campaign_ends(
-    h: EngineHarness, receiver: tuple[str, list[bytes]]
+@pytest.fixture
+def private_ok(h: EngineHarness) -> EngineHarness:
+    """Callbacks to loopback are allowed here (the receiver runs on this host)."""
+    h.use_settings(callback_allow_private=True)
+    return h
+
+
+def verify(secret: str, headers: dict[str, str], body: bytes, tolerance_s: int = 300) -> bool:
+    """What a receiver does (the README shows it)."""
+    parts = dict(p.split("=", 1) for p in headers["X-Pregonero-Signature"].split(","))
+    if abs(time.time() - int(parts["t"])) > tolerance_s:
+        return False
+    expected = hmac.new(secret.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256)
+    return hmac.compare_digest(expected.hexdigest(), parts["v1"])
+
+
+def test_a_signed_callback_once_when_the_campaign_ends(
+    private_ok: EngineHarness, receiver: Receiver
 ) -> None:
-    url, got = receiver
-    cid = h.submit(h.numbers(3), callback_url=url)
+    h = private_ok
+    cid = h.submit(h.numbers(3), callback_url=receiver.url)
     with httpx.Client() as client:
-        assert callbacks.deliver_due(h.engine, client) == 0  # not finished yet
+        assert callbacks.deliver_due(h.engine, client, h.settings) == 0  # not finished yet
         h.run()
-        assert callbacks.deliver_due(h.engine, client) == 1
-        assert callbacks.deliver_due(h.engine, client) == 0  # once
-    body = json.loads(got[0])
-    assert body["id"] == cid and body["status"] == "completed"
-    assert body["recipients"] == {"accepted": 3}
+        assert callbacks.deliver_due(h.engine, client, h.settings) == 1
+        assert callbacks.deliver_due(h.engine, client, h.settings) == 0  # once
+    [(headers, body)] = receiver.got
+    payload = json.loads(body)
+    assert payload["id"] == cid and payload["status"] == "completed"
+    assert payload["recipients"] == {"accepted": 3} and payload["event"] == "campaign.finished"
+    assert headers["X-Pregonero-Event"] == payload["event_id"]
+    with h.engine.connect() as conn:
+        name = conn.exec_driver_sql(
+            "SELECT name FROM tenant WHERE id = %s", (h.tenant_id,)
+        ).scalar()
+    assert verify(tenant_secret(h.engine, str(name)), headers, body)
+    assert not verify("another secret", headers, body)
+    state = h.q("SELECT state, attempts FROM callback_delivery WHERE campaign_id = :c", c=cid)
+    assert state == [("delivered", 1)]
+
+
+def test_concurrent_deliverers_deliver_each_event_once(
+    private_ok: EngineHarness, receiver: Receiver
+) -> None:
+    h = private_ok
+    receiver.delay_s = 1.0  # slow: both runs overlap
+    ids = [h.submit(h.numbers(1), callback_url=receiver.url) for _ in range(5)]
+    h.run()
+    runs = [
+        threading.Thread(target=callbacks.deliver_due, args=(h.engine, httpx.Client(), h.settings))
+        for _ in range(3)
+    ]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(30)
+    events = [headers["X-Pregonero-Event"] for headers, _body in receiver.got]
+    assert len(events) == len(set(events)) == 5
+    assert {json.loads(body)["id"] for _h, body in receiver.got} == set(ids)
+
+
+def test_a_failing_receiver_is_retried_with_backoff(
+    private_ok: EngineHarness, receiver: Receiver
+) -> None:
+    h = private_ok
+    receiver.status = 500
+    cid = h.submit(h.numbers(1), callback_url=receiver.url)
+    h.run()
+    with httpx.Client() as client:
+        assert callbacks.deliver_due(h.engine, client, h.settings) == 0
+        assert callbacks.deliver_due(h.engine, client, h.settings) == 0  # not due yet
+    [(state, attempts, error, due_in)] = h.q(
+        "SELECT state, attempts, last_error, extract(epoch from next_at - now()) "
+        "FROM callback_delivery WHERE campaign_id = :c",
+        c=cid,
+    )
+    assert (state, attempts, error) == ("pending", 1, "answered HTTP 500")
+    assert 20 < float(due_in) <= 30
+    shown = reads.campaign_detail(h.engine, h.tenant_id, cid, h.settings.block_interval_s)
+    assert shown["callback"]["state"] == "pending" and shown["callback"]["attempts"] == 1
+    assert shown["callback"]["last_error"] == "answered HTTP 500"
+    assert [callbacks.retry_in_s(n) for n in (1, 2, 3, 10)] == [30, 60, 120, 3600]
+
+
+def test_an_address_inside_our_network_is_not_called(h: EngineHarness, receiver: Receiver) -> None:
+    """Stored while private addresses were allowed; refused when they no longer are."""
+    h.use_settings(callback_allow_private=True)
+    cid = h.submit(h.numbers(1), callback_url=receiver.url)
+    h.run()
+    h.use_settings(callback_allow_private=False)
+    with httpx.Client() as client:
+        assert callbacks.deliver_due(h.engine, client, h.settings) == 0
+    assert receiver.got == []
+    [(error,)] = h.q("SELECT last_error FROM callback_delivery WHERE campaign_id = :c", c=cid)
+    assert "must be https" in error
+
+
+def test_after_a_day_of_failures_the_delivery_is_given_up(
+    private_ok: EngineHarness, receiver: Receiver
+) -> None:
+    h = private_ok
+    receiver.status = 503
+    cid = h.submit(h.numbers(1), callback_url=receiver.url)
+    h.run()
+    with httpx.Client() as client:
+        callbacks.deliver_due(h.engine, client, h.settings)
+        with h.engine.begin() as conn:  # a day of retries has passed
+            conn.exec_driver_sql(
+                "UPDATE callback_delivery SET created_at = now() - interval '25 hours', "
+                "next_at = now() WHERE campaign_id = %s",
+                (cid,),
+            )
+        callbacks.deliver_due(h.engine, client, h.settings)
+        callbacks.deliver_due(h.engine, client, h.settings)  # nothing more is tried
+    assert len(receiver.got) == 2
+    assert h.q("SELECT state, attempts FROM callback_delivery WHERE campaign_id = :c", c=cid) == [
+        ("failed", 2)
+    ]

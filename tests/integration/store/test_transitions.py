@@ -118,3 +118,22 @@ def test_cancel_and_requeue_move_the_counters(
         "SELECT DISTINCT reason, code FROM recipient WHERE campaign_id = :c AND status = 'pending'",
         c=cid,
     ) == [(None, None)]
+
+
+def test_uncertain_numbers_of_a_cancelled_campaign_are_not_queued_again(
+    engine: Engine, settings: Settings, tenant: Tenant
+) -> None:
+    """Queued again, they would wait for sends a cancelled campaign never gets."""
+    from dispatcher.errors import Conflict
+
+    cid = a_campaign(engine, settings, tenant.id, Numbers()(1500))
+    first = first_chunk(engine, cid)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE chunk SET status = 'sending' WHERE id = :i"), {"i": first.id})
+        chunks.cancel_unsent(conn, cid, Reason.CANCELLED)
+        outcomes = [Settle(n, RecipientStatus.UNCERTAIN, "maybe_sent", -42) for n in range(1, 1001)]
+        chunks.close(conn, first, ChunkStatus.UNCERTAIN, outcomes, raw="-42", http_status=200)
+        steering.cancel(conn, cid, tenant.id)
+    with pytest.raises(Conflict, match=r"is cancelled.*close-uncertain"), engine.begin() as conn:
+        steering.requeue_uncertain(conn, cid, tenant.id)
+    assert counters(engine, cid) == rows(engine, cid) == {"uncertain": 1000, "cancelled": 500}

@@ -63,7 +63,7 @@ def test_slot_waits_and_releases(twin: MemoryLimiter, clock: FakeClock) -> None:
 
     starts = []
     for i in range(4):
-        with slot(twin, "acct", f"t{i}", spacing_s=2.05, max_in_flight=1, lease_s=60, sleep=sleep):
+        with slot(twin, "acct", f"t{i}", spacing_s=2.05, max_in_flight=1, sleep=sleep):
             starts.append(clock())
     gaps = [b - a for a, b in pairwise(starts)]
     assert all(g >= 2.05 - 1e-9 for g in gaps)
@@ -77,7 +77,6 @@ def test_a_chunk_sent_meanwhile_costs_no_slot(twin: MemoryLimiter, clock: FakeCl
         "dup",
         spacing_s=2.0,
         max_in_flight=1,
-        lease_s=60,
         sleep=clock.advance,
         still_wanted=lambda: False,
     ) as wanted:
