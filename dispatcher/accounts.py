@@ -72,6 +72,34 @@ def account_named(settings: Settings, name: str) -> Account | None:
     return next((a for a in configured_accounts(settings) if a.name == name), None)
 
 
+def _named(accounts: list[Account], requested: str, allowed: Collection[str] | None) -> Account:
+    """The account a request names, if it exists and the key may use it."""
+    account = next((a for a in accounts if a.name == requested), None)
+    if account is None:
+        names = ", ".join(a.name for a in accounts)
+        raise ValidationFailed(
+            f"there is no provider account {requested!r}",
+            problems=[{"field": "account", "detail": f"name one of: {names}"}],
+        )
+    if allowed is not None and account.name not in allowed:
+        raise Forbidden(
+            f"this API key may not use account {account.name!r}; it may use: "
+            f"{', '.join(sorted(allowed)) or 'none'}"
+        )
+    return account
+
+
+def accounts_for(
+    settings: Settings, requested: str | None = None, allowed: Collection[str] | None = None
+) -> list[str]:
+    """What an account-wide action (the suppression list) applies to: the account named,
+    or every account the key may use."""
+    accounts = configured_accounts(settings)
+    if requested is not None:
+        return [_named(accounts, requested, allowed).name]
+    return [a.name for a in accounts if allowed is None or a.name in allowed]
+
+
 def account_for(
     settings: Settings,
     method: Method,
@@ -81,19 +109,8 @@ def account_for(
     """The account a campaign is bound to: the one it names, or the first configured
     account that serves its ``metodo_envio`` (among those its API key may use)."""
     accounts = configured_accounts(settings)
-    names = ", ".join(a.name for a in accounts)
     if requested is not None:
-        account = next((a for a in accounts if a.name == requested), None)
-        if account is None:
-            raise ValidationFailed(
-                f"there is no provider account {requested!r}",
-                problems=[{"field": "account", "detail": f"name one of: {names}"}],
-            )
-        if allowed is not None and account.name not in allowed:
-            raise Forbidden(
-                f"this API key may not send through account {account.name!r}; it may use: "
-                f"{', '.join(sorted(allowed)) or 'none'}"
-            )
+        account = _named(accounts, requested, allowed)
         if not account.serves(method):
             served = ", ".join(m.value for m in account.methods)
             raise ValidationFailed(

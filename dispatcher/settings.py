@@ -114,7 +114,7 @@ class Settings(BaseSettings):
     default_region: str = "CO"
     max_recipients: int = Field(5_000_000, ge=1)
     inbound_secret: SecretStr | None = None
-    opt_out_words: str = "salir,exit,remove,stop,baja,cancelar"
+    opt_out_words: str = "salir,exit,remove,stop,baja,cancelar,no mas"
     reply_attribution_days: int = Field(3, ge=0)
     max_upload_bytes: int = Field(256 * 1024 * 1024, ge=1024)
     feed_depth: int = Field(3, ge=1, le=100)

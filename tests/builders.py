@@ -96,7 +96,7 @@ def a_suppression(
     with engine.begin() as conn:
         conn.execute(
             insert(Suppression).values(
-                account=account, msisdn=msisdn, reason="opt_out", source=source
+                account=account, msisdn=msisdn, reason="opted_out", source=source
             )
         )
 

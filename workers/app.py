@@ -58,7 +58,7 @@ app.conf.update(
         "reap": {"task": Task.REAP, "schedule": max(1.0, settings.request_lease_s / 4)},
         "finish": {"task": Task.FINISH, "schedule": 10.0},
         "expire": {"task": Task.EXPIRE, "schedule": 30.0},
-        "callbacks": {"task": Task.CALLBACKS, "schedule": 10.0},
+        "callbacks": {"task": Task.CALLBACKS, "schedule": 5.0},
         "poll-balance": {"task": Task.POLL_BALANCE, "schedule": settings.balance_poll_s},
         "probe-maintenance": {"task": Task.PROBE_MAINTENANCE, "schedule": 30.0},
     },

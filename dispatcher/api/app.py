@@ -11,7 +11,16 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 
 from dispatcher.accounts import configured_accounts
-from dispatcher.api import account, campaigns, docs, health, problems
+from dispatcher.api import (
+    account,
+    campaigns,
+    docs,
+    health,
+    inbound,
+    problems,
+    reports,
+    suppressions,
+)
 from dispatcher.api.schemas import CampaignIn
 from dispatcher.settings import Settings, get_settings
 from dispatcher.store import accounts
@@ -56,6 +65,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     problems.install(app)
     app.include_router(campaigns.router)
     app.include_router(account.router)
+    app.include_router(suppressions.router)
+    app.include_router(reports.router)
+    app.include_router(inbound.router)
     app.include_router(health.router)
 
     def openapi() -> dict[str, object]:

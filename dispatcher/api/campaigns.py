@@ -22,6 +22,7 @@ from dispatcher.api.schemas import (
     Priority,
     Problem,
     RecipientPage,
+    ReplyPage,
     UncertainResolved,
 )
 from dispatcher.api.uploads import CSV_TYPES, from_csv, from_json, from_multipart
@@ -29,7 +30,7 @@ from dispatcher.domain.message import Method
 from dispatcher.domain.status import CampaignStatus, Purpose, RecipientStatus
 from dispatcher.engine import recover
 from dispatcher.errors import Conflict
-from dispatcher.store import reads, steering
+from dispatcher.store import reads, reports, steering
 
 router = APIRouter(prefix="/v1", tags=["campaigns"])
 CampaignId = Annotated[int, Path(ge=1, le=2**62, description="The campaign's id")]
@@ -147,6 +148,9 @@ async def create_campaign(
     account: Annotated[
         str | None, Query(description="CSV body: the provider account to send through")
     ] = None,
+    reply_url: Annotated[
+        str | None, Query(description="CSV body, 2via: where each reply is POSTed")
+    ] = None,
 ) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "application/json":
@@ -250,7 +254,9 @@ async def list_recipients(
     who: CallerDep,
     engine: EngineDep,
     status: Annotated[RecipientStatus | None, Query()] = None,
-    after: Annotated[int | None, Query(ge=0, le=2**31, description="Cursor: next_after")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=2**31 - 1, description="Cursor: next_after")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Any:
@@ -266,6 +272,25 @@ async def list_recipients(
         reads.recipient_page, engine, who.scope, campaign_id, status, after, limit
     )
     return {"items": items, "next_after": cursor}
+
+
+@router.get(
+    "/campaigns/{campaign_id}/replies",
+    response_model=ReplyPage,
+    responses=PROBLEMS,
+    summary="Replies attributed to the campaign (2via), oldest first",
+)
+async def list_replies(
+    campaign_id: CampaignId,
+    who: CallerDep,
+    engine: EngineDep,
+    after: Annotated[int | None, Query(ge=0, le=2**62, description="Cursor: next_after")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> Any:
+    items, more = await run_in_threadpool(
+        reports.campaign_replies, engine, who.scope, campaign_id, after, limit
+    )
+    return {"items": items, "next_after": more}
 
 
 @router.post("/campaigns/{campaign_id}/pause", response_model=ActionResult, responses=PROBLEMS)

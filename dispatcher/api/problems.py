@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dispatcher.domain.fields import BadField
 from dispatcher.errors import Conflict, Forbidden, NotFound, PregoneroError, ValidationFailed
 from dispatcher.redact import redact
 
@@ -87,9 +88,15 @@ def install(app: FastAPI) -> None:
         return problem(exc.status, exc.detail, slug=exc.slug, headers=exc.headers, **exc.extra)
 
     @app.exception_handler(ValidationFailed)
-    async def _invalid(_: Request, exc: ValidationFailed) -> JSONResponse:
-        slug = "too-large" if exc.status == 413 else "invalid-campaign"
+    async def _invalid(request: Request, exc: ValidationFailed) -> JSONResponse:
+        what = "campaign" if request.url.path.startswith("/v1/campaigns") else "input"
+        slug = "too-large" if exc.status == 413 else f"invalid-{what}"
         return problem(exc.status, str(exc), slug=slug, errors=exc.problems, **exc.extra)
+
+    @app.exception_handler(BadField)
+    async def _bad_field(_: Request, exc: BadField) -> JSONResponse:
+        errors = [{"field": exc.field, "detail": exc.message}]
+        return problem(422, str(exc), slug="invalid-input", errors=errors)
 
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:

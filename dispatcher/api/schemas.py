@@ -43,6 +43,10 @@ class CampaignFields(BaseModel):
         None, description="Numbers not sent by then are cancelled with reason 'expired'"
     )
     callback_url: AnyHttpUrl | None = Field(None, description="Called when the campaign ends")
+    reply_url: AnyHttpUrl | None = Field(
+        None,
+        description="2via: each reply is POSTed here, signed (default: the tenant's reply URL)",
+    )
     account: str | None = Field(
         None,
         pattern=ACCOUNT_NAME,
@@ -62,6 +66,7 @@ class CampaignFields(BaseModel):
             start_at=self.start_at,
             expires_at=self.expires_at,
             callback_url=str(self.callback_url) if self.callback_url else None,
+            reply_url=str(self.reply_url) if self.reply_url else None,
             account=self.account,
         )
 
@@ -143,6 +148,10 @@ class CampaignDetail(CampaignSummary):
     expires_at: datetime | None
     next_send_at: datetime | None
     callback_url: str | None
+    reply_url: str | None
+    replies: dict[str, int] = Field(
+        description="Replies attributed to the campaign (received) and opt-outs among them"
+    )
     encoding: str
     segments: int
     idempotency_key: str | None
@@ -173,6 +182,20 @@ class RecipientOut(BaseModel):
 
 class RecipientPage(BaseModel):
     items: list[RecipientOut]
+    next_after: int | None = Field(description="Pass as ?after= for the next page")
+
+
+class ReplyOut(BaseModel):
+    id: int
+    received_at: datetime
+    msisdn: str
+    text: str
+    opt_out: bool
+    recipient_n: int | None = Field(description="The recipient it answers (n in recipients)")
+
+
+class ReplyPage(BaseModel):
+    items: list[ReplyOut]
     next_after: int | None = Field(description="Pass as ?after= for the next page")
 
 

@@ -41,7 +41,7 @@ def _check_length(request: Request, limit: int) -> None:
         raise _too_large(limit)
 
 
-async def _spool(request: Request, limit: int) -> IO[bytes]:
+async def spool(request: Request, limit: int) -> IO[bytes]:
     """The body on disk past 1 MiB: a big upload is never held in memory."""
     _check_length(request, limit)
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
@@ -104,7 +104,7 @@ class Submission:
 async def from_json(request: Request, settings: Settings) -> Submission:
     """The body goes to a spool file as it arrives (counted against MAX_UPLOAD_BYTES), is
     read once for the fields and once, lazily, for the numbers: never whole in memory."""
-    handle = await _spool(request, settings.max_upload_bytes)
+    handle = await spool(request, settings.max_upload_bytes)
     try:
         body = JsonCampaign(handle)
         fields, _count, numbers_digest = body.fields()
@@ -147,7 +147,7 @@ def _query_fields(request: Request) -> dict[str, str]:
 
 async def from_csv(request: Request, settings: Settings) -> Submission:
     spec = _fields(_query_fields(request)).to_spec()
-    handle = await _spool(request, settings.max_upload_bytes)
+    handle = await spool(request, settings.max_upload_bytes)
     digest = _hash_file(intake.RequestHasher(spec, {"kind": "csv"}), handle)
     return Submission(spec, CsvNumbers(handle), digest, handle)
 
@@ -155,17 +155,17 @@ async def from_csv(request: Request, settings: Settings) -> Submission:
 async def from_multipart(request: Request, settings: Settings) -> Submission:
     # Spooled first, counted as it streams: a body sent chunked (no Content-Length) is
     # held to MAX_UPLOAD_BYTES too; then parsed from the spool.
-    spool = await _spool(request, settings.max_upload_bytes)
+    spooled = await spool(request, settings.max_upload_bytes)
     try:
         form = await MultiPartParser(
-            request.headers, _read_back(spool), max_files=1, max_fields=20
+            request.headers, _read_back(spooled), max_files=1, max_fields=20
         ).parse()
     except MultiPartException as exc:
         raise ApiProblem(
             400, f"the multipart body cannot be read: {exc.message}", "bad-body"
         ) from None
     finally:
-        spool.close()
+        spooled.close()
     upload = next((form[f] for f in FILE_FIELDS if isinstance(form.get(f), UploadFile)), None)
     if upload is None or not isinstance(upload, UploadFile):
         raise ApiProblem(

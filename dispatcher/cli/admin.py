@@ -39,6 +39,28 @@ def tenant_secret(
         err.print("a new secret: give it to the receiver; the old one no longer signs")
 
 
+@tenant_app.command("reply-url")
+@friendly
+def tenant_reply_url(
+    tenant: Annotated[str, typer.Option(help="The tenant.")],
+    url: Annotated[
+        str | None, typer.Argument(help="https URL (omit to show it; --clear removes it).")
+    ] = None,
+    clear: Annotated[bool, typer.Option(help="No default reply URL.")] = False,
+) -> None:
+    """Where replies to the tenant's two-way campaigns are POSTed when a campaign names
+    no reply_url (signed like callbacks)."""
+    from dispatcher.egress import callback_problem
+    from dispatcher.store.apikeys import set_reply_url
+
+    settings = get_settings()
+    if url is not None and (why := callback_problem(url, settings.callback_allow_private)):
+        raise ConfigError(f"the reply URL {why}")
+    with engine() as made:
+        now = set_reply_url(made, tenant, None if clear else url, change=clear or url is not None)
+    print(now or "(none)")
+
+
 @db_app.command("upgrade")
 @friendly
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:

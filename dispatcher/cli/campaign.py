@@ -109,6 +109,9 @@ def submit(
     account: Annotated[
         str | None, typer.Option(help="Provider account (default: the first for the method).")
     ] = None,
+    reply_url: Annotated[
+        str | None, typer.Option(help="2via: where each reply is POSTed (signed).")
+    ] = None,
     wait: Annotated[bool, typer.Option(help="Show progress until it finishes.")] = False,
 ) -> None:
     """Submit a campaign from a CSV file (the same rules as the API)."""
@@ -120,6 +123,7 @@ def submit(
         purpose=purpose,
         priority=priority,
         account=account,
+        reply_url=reply_url,
     )
     with engine() as made, file.open("rb") as handle:
         tenant_id = reads.tenant_id(made, tenant)

@@ -88,6 +88,15 @@ class DeliveryState(StrEnum):
     FAILED = "failed"  # a day of retries, or an address we may not call
 
 
+class SuppressionSource(StrEnum):
+    """How a number came onto an account's suppression list."""
+
+    REPLY = "reply"  # the person replied with an opt-out word
+    PROVIDER = "provider"  # the provider answered -8 (its block list)
+    IMPORT = "import"  # an operator imported a list (e.g. the CRC's excluded numbers)
+    TENANT = "tenant"  # a tenant added its own customers' requests
+
+
 class Role(StrEnum):
     """What an API key may do."""
 
@@ -108,6 +117,7 @@ class Reason(StrEnum):
     WORKER_LOST = "worker_lost"
     NOT_IN_ANSWER = "not_in_answer"
     CLOSED_BY_OPERATOR = "closed_by_operator"  # was uncertain; a person checked the report
+    OPTED_OUT = "opted_out"  # a suppression's reason: the person replied with an opt-out word
 
 
 # -- groups --------------------------------------------------------------------------------

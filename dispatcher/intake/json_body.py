@@ -103,15 +103,19 @@ def _check_utf8(value: Any, what: str) -> None:
             ) from None
 
 
-def _recipient(value: Any, written: str, index: int) -> str:
+def _recipient(value: Any, written: str, where: str) -> str:
     if isinstance(value, bool) or value is None or not isinstance(value, str | int | float):
-        raise BadBody(f"recipients[{index}] must be a phone number (a string or a number)")
+        raise BadBody(f"{where} must be a phone number (a string or a number)")
     return value if isinstance(value, str) else written
 
 
 class JsonCampaign:
-    def __init__(self, handle: IO[bytes]):
+    """A JSON object of fields and one list of numbers (``recipients`` for a campaign,
+    ``numbers`` for the suppression list)."""
+
+    def __init__(self, handle: IO[bytes], list_key: str = "recipients"):
         self._handle = handle
+        self.list_key = list_key
 
     def _open(self) -> _Reader:
         self._handle.seek(0)
@@ -125,11 +129,11 @@ class JsonCampaign:
         reader, fields = self._open(), {}
         count, digest = 0, hashlib.sha256()
         for key in self._keys(reader):
-            if key == "recipients":
+            if key == self.list_key:
                 for _index, raw in self._items(reader):
                     count += 1
                     digest.update(raw.encode() + b"\x00")
-                fields["recipients"] = True
+                fields[key] = True
             else:
                 fields[key] = reader.value(MAX_FIELD_CHARS, f"the field {key!r}")[0]
         if reader.skip_space():
@@ -140,7 +144,7 @@ class JsonCampaign:
         """``(index, number as sent)``, one by one, 1-based like a file's lines."""
         reader = self._open()
         for key in self._keys(reader):
-            if key == "recipients":
+            if key == self.list_key:
                 yield from self._items(reader)
                 return
             reader.value(MAX_FIELD_CHARS, f"the field {key!r}")
@@ -163,20 +167,24 @@ class JsonCampaign:
                 raise BadBody("the body is not valid JSON: expected ',' or '}'", status=400)
 
     def _items(self, reader: _Reader) -> Iterator[tuple[int, str]]:
-        reader.expect("[", "'recipients' as a list")
+        if reader.skip_space() != "[":
+            raise BadBody(f"'{self.list_key}' must be a list of phone numbers")
+        reader.pos += 1
         if reader.skip_space() == "]":
             reader.pos += 1
             return
         index = 0
         while True:
             index += 1
-            value, written = reader.value(MAX_ITEM_CHARS, f"recipients[{index - 1}]")
-            yield index, _recipient(value, written, index - 1)
+            where = f"{self.list_key}[{index - 1}]"
+            value, written = reader.value(MAX_ITEM_CHARS, where)
+            yield index, _recipient(value, written, where)
             separator = reader.skip_space()
             reader.pos += 1
             if separator == "]":
                 return
             if separator != ",":
                 raise BadBody(
-                    "the body is not valid JSON: expected ',' or ']' in recipients", status=400
+                    f"the body is not valid JSON: expected ',' or ']' in {self.list_key}",
+                    status=400,
                 )

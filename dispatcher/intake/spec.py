@@ -28,6 +28,7 @@ class CampaignSpec:
     expires_at: datetime | None = None
     callback_url: str | None = None
     account: str | None = None  # None: the first configured account serving the method
+    reply_url: str | None = None  # 2via: where replies are forwarded
 
     def canonical(self) -> dict[str, Any]:
         data = asdict(self)
@@ -35,6 +36,8 @@ class CampaignSpec:
             data[key] = data[key].isoformat() if data[key] else None
         data["method"] = self.method.value
         data["purpose"] = Purpose(self.purpose).value
+        if data["reply_url"] is None:  # the hash of a request without it stays as it was
+            del data["reply_url"]
         return data
 
 
@@ -57,7 +60,7 @@ def check_spec(spec: CampaignSpec, links_allowed: bool, allow_private: bool) -> 
     """Refuse what the provider would refuse, and a callback we may not call, before
     storing anything."""
     problems: list[dict[str, str]] = []
-    for name in ("name", "message", "callback_url"):
+    for name in ("name", "message", "callback_url", "reply_url"):
         if "\x00" in (getattr(spec, name) or ""):
             problems.append({"field": name, "detail": "remove the NUL (\\x00) character"})
     if not spec.name.strip():
@@ -76,6 +79,16 @@ def check_spec(spec: CampaignSpec, links_allowed: bool, allow_private: bool) -> 
         )
     if spec.callback_url and (why := callback_problem(spec.callback_url, allow_private)):
         problems.append({"field": "callback_url", "detail": f"the callback URL {why}"})
+    if spec.reply_url and (why := callback_problem(spec.reply_url, allow_private)):
+        problems.append({"field": "reply_url", "detail": f"the reply URL {why}"})
+    if spec.reply_url and spec.method is not Method.TWO_WAY:
+        problems.append(
+            {
+                "field": "reply_url",
+                "detail": "replies come back only to two-way messages: send with method 2via, "
+                "or leave reply_url out",
+            }
+        )
     if spec.start_at and spec.expires_at and spec.expires_at <= spec.start_at:
         problems.append({"field": "expires_at", "detail": "expires_at must be after start_at"})
     if problems:

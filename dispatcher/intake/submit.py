@@ -93,6 +93,7 @@ def submit(
                 "expires_at": spec.expires_at,
                 "idempotency_key": idempotency_key,
                 "callback_url": spec.callback_url,
+                "reply_url": spec.reply_url,
                 "encoding": info.encoding.value,
                 "segments": info.segments,
             },

@@ -42,6 +42,7 @@ class Caller:
     tenant_id: int
     role: Role
     accounts: tuple[str, ...] | None  # None: every account
+    who: str = ""  # "key <prefix>": names the key in audits, never the key itself
 
     @property
     def is_operator(self) -> bool:
@@ -51,6 +52,18 @@ class Caller:
     def scope(self) -> int | None:
         """The tenant whose campaigns it sees; None for an operator: every tenant's."""
         return None if self.is_operator else self.tenant_id
+
+
+def set_reply_url(engine: Engine, tenant: str, url: str | None, *, change: bool) -> str | None:
+    """The tenant's default reply URL, after setting it when ``change``."""
+    with engine.begin() as conn:
+        query = update(Tenant).where(Tenant.name == tenant)
+        if change:
+            conn.execute(query.values(reply_url=url))
+        found = conn.execute(select(Tenant.reply_url).where(Tenant.name == tenant)).first()
+    if found is None:
+        raise NotFound(f"there is no tenant {tenant!r}; `pregonero apikey list` shows them")
+    return found[0]
 
 
 def new_secret() -> str:
@@ -119,7 +132,7 @@ def authenticate(engine: Engine, key: str) -> Caller | None:
     if not key.startswith(KEY_PREFIX) or len(key) > 200 or not key.isascii():
         return None
     valid = (ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
-    columns = (ApiKey.tenant_id, ApiKey.role, ApiKey.accounts)
+    columns = (ApiKey.tenant_id, ApiKey.role, ApiKey.accounts, ApiKey.prefix)
     with engine.begin() as conn:
         # Note the use at most once a minute: a write per request would be wasted.
         row = conn.execute(
@@ -139,7 +152,7 @@ def authenticate(engine: Engine, key: str) -> Caller | None:
     if row is None:
         return None
     accounts = tuple(row.accounts) if row.accounts is not None else None
-    return Caller(int(row.tenant_id), Role(row.role), accounts)
+    return Caller(int(row.tenant_id), Role(row.role), accounts, f"key {row.prefix}")
 
 
 def revoke(engine: Engine, prefix: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -55,6 +55,9 @@ _DETAIL = (
     Campaign.expires_at,
     Campaign.next_send_at,
     Campaign.callback_url,
+    Campaign.reply_url,
+    Campaign.n_replies,
+    Campaign.n_opt_outs,
     Campaign.encoding,
     Campaign.segments,
     Campaign.idempotency_key,
@@ -81,7 +84,7 @@ def _not_found(campaign_id: int) -> NotFound:
     )
 
 
-def _check_owner(conn: Connection, campaign_id: int, tenant_id: int | None) -> None:
+def check_owner(conn: Connection, campaign_id: int, tenant_id: int | None) -> None:
     query = _owned(select(Campaign.id).where(Campaign.id == campaign_id), tenant_id)
     if conn.execute(query).first() is None:
         raise _not_found(campaign_id)
@@ -154,7 +157,10 @@ def campaign_detail(
                     CallbackDelivery.last_error,
                     CallbackDelivery.delivered_at,
                     CallbackDelivery.next_at,
-                ).where(CallbackDelivery.campaign_id == campaign_id)
+                ).where(
+                    CallbackDelivery.campaign_id == campaign_id,
+                    CallbackDelivery.inbound_id.is_(None),  # the "finished" event
+                )
             ).first()
             if row.callback_url
             else None
@@ -183,6 +189,8 @@ def campaign_detail(
         "expires_at": row.expires_at,
         "next_send_at": row.next_send_at,
         "callback_url": row.callback_url,
+        "reply_url": row.reply_url,
+        "replies": {"received": row.n_replies, "opt_outs": row.n_opt_outs},
         "encoding": row.encoding,
         "segments": row.segments,
         "idempotency_key": row.idempotency_key,
@@ -254,17 +262,20 @@ def operator_list(
         return list(conn.execute(query).all())
 
 
+# What a recipient's outcome is, in exports and reports (CSV_COLUMNS).
+RECIPIENT_COLUMNS = (
+    Recipient.msisdn,
+    Recipient.status,
+    Recipient.reason,
+    Recipient.code,
+    Recipient.provider_ref,
+    Recipient.updated_at,
+)
+
+
 def _recipients(campaign_id: int, status: RecipientStatus | None, after: int | None) -> AnySelect:
     query = (
-        select(
-            Recipient.n,
-            Recipient.msisdn,
-            Recipient.status,
-            Recipient.reason,
-            Recipient.code,
-            Recipient.provider_ref,
-            Recipient.updated_at,
-        )
+        select(Recipient.n, *RECIPIENT_COLUMNS)
         .where(Recipient.campaign_id == campaign_id)
         .order_by(Recipient.n)
     )
@@ -273,6 +284,39 @@ def _recipients(campaign_id: int, status: RecipientStatus | None, after: int | N
     if after:
         query = query.where(Recipient.n > after)
     return query
+
+
+def page(
+    conn: Connection, query: AnySelect, limit: int
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """At most ``limit`` rows of an ordered query, and the last one when there are more
+    (the caller makes its cursor from it)."""
+    rows = [dict(r._mapping) for r in conn.execute(query.limit(limit + 1))]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1] if more and rows else None)
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """A CSV as text pieces of a few thousand rows: times in ISO 8601, cells a spreadsheet
+    would run escaped (``cell``)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for n, row in enumerate(rows, start=1):
+        writer.writerow([v.isoformat() if isinstance(v, datetime) else cell(v) for v in row])
+        if n % 2000 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def stream(engine: Engine, query: AnySelect) -> Iterator[Sequence[Any]]:
+    """Rows from a server-side cursor: memory does not grow with the result."""
+    with engine.connect().execution_options(stream_results=True, yield_per=5000) as conn:
+        for partition in conn.execute(query).partitions():
+            yield from partition
 
 
 def recipient_page(
@@ -284,12 +328,9 @@ def recipient_page(
     limit: int,
 ) -> tuple[list[dict[str, Any]], int | None]:
     with engine.connect() as conn:
-        _check_owner(conn, campaign_id, tenant_id)
-        rows = conn.execute(_recipients(campaign_id, status, after).limit(limit + 1))
-        items = [dict(r._mapping) for r in rows]
-    more = len(items) > limit
-    items = items[:limit]
-    return items, (items[-1]["n"] if more else None)
+        check_owner(conn, campaign_id, tenant_id)
+        items, last = page(conn, _recipients(campaign_id, status, after), limit)
+    return items, (last["n"] if last else None)
 
 
 def recipients_csv(
@@ -297,26 +338,9 @@ def recipients_csv(
 ) -> Iterator[str]:
     """The export, streamed from a server-side cursor: checked before the first byte."""
     with engine.connect() as conn:
-        _check_owner(conn, campaign_id, tenant_id)
-
-    def generate() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        with engine.connect().execution_options(stream_results=True, yield_per=5000) as conn:
-            result = conn.execute(_recipients(campaign_id, status, None))
-            for partition in result.partitions():
-                for r in partition:
-                    ts = r.updated_at.isoformat() if r.updated_at else ""
-                    writer.writerow(
-                        (cell(r.msisdn), r.status, cell(r.reason), r.code, cell(r.provider_ref), ts)
-                    )
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    return generate()
+        check_owner(conn, campaign_id, tenant_id)
+    query = _recipients(campaign_id, status, None).with_only_columns(*RECIPIENT_COLUMNS)
+    return csv_lines(CSV_COLUMNS, stream(engine, query))
 
 
 def by_idempotency_key(engine: Engine, tenant_id: int, key: str) -> tuple[int, str] | None:

@@ -43,8 +43,9 @@ def shift_counters(conn: Connection, campaign_id: int, moves: Moves) -> None:
     for (before, after), k in moves.items():
         delta[before] -= k
         delta[after] += k
-    values = {COUNTERS[s]: COUNTERS[s] + d for s, d in delta.items() if d}
-    if values:
+    values: dict[Any, Any] = {COUNTERS[s]: COUNTERS[s] + d for s, d in delta.items() if d}
+    if values:  # updated_at too: reports find the campaigns whose recipients changed by it
+        values[Campaign.updated_at] = func.now()
         conn.execute(update(Campaign).where(Campaign.id == campaign_id).values(values))
 
 
@@ -134,7 +135,8 @@ _SETTLE = text(
     UPDATE campaign k SET n_pending = k.n_pending - c.settled,
            n_accepted = k.n_accepted + c.accepted, n_rejected = k.n_rejected + c.rejected,
            n_invalid = k.n_invalid + c.invalid, n_suppressed = k.n_suppressed + c.suppressed,
-           n_uncertain = k.n_uncertain + c.uncertain, n_failed = k.n_failed + c.failed
+           n_uncertain = k.n_uncertain + c.uncertain, n_failed = k.n_failed + c.failed,
+           updated_at = now()
     FROM counted c WHERE k.id = :c
     """
 )

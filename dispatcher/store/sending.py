@@ -16,7 +16,7 @@ from dispatcher.domain.status import (
     Purpose,
     WaitingReason,
 )
-from dispatcher.store import accounts, campaigns, chunks, steering, suppressions
+from dispatcher.store import accounts, campaigns, chunks, replies, steering, suppressions
 from dispatcher.store.rows import ChunkRef, ChunkToSend
 from dispatcher.store.tables import Campaign, Chunk, ProviderAccount
 
@@ -112,6 +112,8 @@ def apply(conn: Connection, job: ChunkToSend, plan: BlockPlan, worker: str) -> b
     chunk = job.chunk
     if plan.suppress:
         suppressions.add_from_provider(conn, job.account, plan.suppress)
+    if job.method is Method.TWO_WAY:  # replies from these numbers belong to this campaign
+        replies.remember_targets(conn, job.account, chunk, plan.settle)
     if plan.wait_for_balance:  # before the close: the campaign is not done while they wait
         chunks.wait_for_balance(conn, chunk, plan.wait_for_balance)
     if plan.pause is not None:

@@ -1,27 +1,89 @@
-"""The suppression list: numbers never to be sent again through a provider account."""
+"""The suppression list: numbers never to be sent again through a provider account.
+
+Numbers come on it from a person's opt-out reply, the provider's ``-8`` (its block
+list), an operator's import (for example the CRC's Registro de Números Excluidos) or a
+tenant passing on its customers' requests.  Taking one off is audited
+(``suppression_removal``: what it was, who, why).  Imports are streamed: numbers are
+normalised as they are read and COPYed into a temporary table, so a million-number
+list never sits in memory."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, delete, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 
-from dispatcher.domain.status import Reason
+from dispatcher.domain.numbers import FastNormaliser
+from dispatcher.domain.status import Reason, SuppressionSource
+from dispatcher.errors import NotFound
+from dispatcher.store import reads
 from dispatcher.store.sql import any_text
-from dispatcher.store.tables import Suppression
+from dispatcher.store.tables import Suppression, SuppressionRemoval
 
-PROVIDER = "provider"
+SAMPLE_SIZE = 20
+_BATCH = 10_000
+
+
+def add(
+    conn: Connection,
+    accounts: Sequence[str],
+    msisdns: Sequence[str],
+    *,
+    reason: str,
+    source: SuppressionSource,
+    by: str | None,
+) -> int:
+    """Put numbers (already 12 digits) on these accounts' lists; how many were new."""
+    rows = [
+        {"account": a, "msisdn": m, "reason": reason, "source": source, "by": by}
+        for a in accounts
+        for m in msisdns
+    ]
+    if not rows:
+        return 0
+    added = conn.execute(
+        insert(Suppression).values(rows).on_conflict_do_nothing().returning(Suppression.msisdn)
+    )
+    return len(added.all())
 
 
 def add_from_provider(conn: Connection, account: str, msisdns: Sequence[str]) -> None:
     """The provider answered -8: the number is on the account's block list (the person
-    opted out)."""
-    rows = [
-        {"account": account, "msisdn": m, "reason": Reason.PROVIDER_BLOCK_LIST, "source": PROVIDER}
-        for m in msisdns
-    ]
-    conn.execute(insert(Suppression).values(rows).on_conflict_do_nothing())
+    opted out, or the provider's administrator blocked it)."""
+    add(
+        conn,
+        [account],
+        msisdns,
+        reason=Reason.PROVIDER_BLOCK_LIST,
+        source=SuppressionSource.PROVIDER,
+        by="provider -8",
+    )
+
+
+def remove(conn: Connection, account: str, msisdn: str, removed_by: str, why: str) -> None:
+    """Take a number off an account's list, keeping what it was, who and why."""
+    gone = conn.execute(
+        delete(Suppression)
+        .where(Suppression.account == account, Suppression.msisdn == msisdn)
+        .returning(Suppression.reason, Suppression.source, Suppression.by, Suppression.at)
+    ).first()
+    if gone is None:
+        raise NotFound(f"{msisdn} is not on the suppression list of the account {account!r}")
+    conn.execute(
+        insert(SuppressionRemoval).values(
+            account=account,
+            msisdn=msisdn,
+            reason=gone.reason,
+            source=gone.source,
+            added_by=gone.by,
+            added_at=gone.at,
+            removed_by=removed_by,
+            why=why,
+        )
+    )
 
 
 def count(conn: Connection, account: str) -> int:
@@ -40,3 +102,139 @@ def among(conn: Connection, account: str, msisdns: Sequence[str]) -> set[str]:
         Suppression.account == account, Suppression.msisdn == any_text(msisdns)
     )
     return set(conn.execute(query).scalars())
+
+
+EXPORT_COLUMNS = ("account", "msisdn", "reason", "source", "by", "at")
+_LISTED = select(
+    Suppression.account,
+    Suppression.msisdn,
+    Suppression.reason,
+    Suppression.source,
+    Suppression.by,
+    Suppression.at,
+).order_by(Suppression.account, Suppression.msisdn)
+
+
+def _listing(accounts: Sequence[str], msisdn: str | None) -> Any:
+    query = _LISTED.where(Suppression.account == any_text(accounts))
+    if msisdn is not None:
+        query = query.where(Suppression.msisdn == msisdn)
+    return query
+
+
+def page(
+    conn: Connection,
+    accounts: Sequence[str],
+    msisdn: str | None,
+    after: tuple[str, str] | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+    """One page, by account and number; the cursor of the next page (None at the end)."""
+    query = _listing(accounts, msisdn)
+    if after is not None:
+        query = query.where(tuple_(Suppression.account, Suppression.msisdn) > after)
+    rows, last = reads.page(conn, query, limit)
+    return rows, ((last["account"], last["msisdn"]) if last else None)
+
+
+def export(engine: Engine, accounts: Sequence[str]) -> Iterator[str]:
+    """Every row as CSV, streamed from a server-side cursor."""
+    return reads.csv_lines(EXPORT_COLUMNS, reads.stream(engine, _listing(accounts, None)))
+
+
+@dataclass
+class Imported:
+    """What an import did: numbers read, new on a list, already there, invalid (with a
+    sample of lines and reasons), repeated within the import."""
+
+    accounts: list[str]
+    read: int = 0
+    added: int = 0
+    already: int = 0
+    invalid: int = 0
+    repeated: int = 0
+    invalid_sample: list[dict[str, Any]] = field(default_factory=list)
+
+
+def import_numbers(
+    engine: Engine,
+    accounts: Sequence[str],
+    numbers: Iterable[tuple[int, str]],
+    *,
+    reason: str,
+    source: SuppressionSource,
+    by: str,
+    region: str,
+    progress: Callable[[int], None] | None = None,
+) -> Imported:
+    """Normalise and add ``(line, raw)`` numbers to the accounts' lists in one
+    transaction (all or nothing), streaming: memory does not grow with the list."""
+    result = Imported(list(accounts))
+    normalise = FastNormaliser(region)
+    with engine.begin() as conn:
+        conn.execute(
+            text("CREATE TEMP TABLE suppress_in (msisdn varchar(12) NOT NULL) ON COMMIT DROP")
+        )
+        raw_conn: Any = conn.connection.driver_connection
+        with (
+            raw_conn.cursor() as cursor,
+            cursor.copy("COPY suppress_in (msisdn) FROM STDIN") as copy,
+        ):
+            for line, raw in numbers:
+                result.read += 1
+                number = normalise(raw)
+                if number.msisdn is None:
+                    result.invalid += 1
+                    if len(result.invalid_sample) < SAMPLE_SIZE:
+                        reason_ = number.reason.value if number.reason else "invalid"
+                        result.invalid_sample.append(
+                            {"line": line, "value": raw[:64], "reason": reason_}
+                        )
+                else:
+                    copy.write_row((number.msisdn,))
+                if progress is not None and result.read % _BATCH == 0:
+                    progress(result.read)
+        distinct = int(
+            conn.execute(text("SELECT count(DISTINCT msisdn) FROM suppress_in")).scalar_one()
+        )
+        valid = result.read - result.invalid
+        result.repeated = valid - distinct
+        result.added = int(
+            conn.execute(
+                text(
+                    """
+                    INSERT INTO suppression (account, msisdn, reason, source, by)
+                    SELECT a.account, s.msisdn, :reason, :source, :by
+                    FROM (SELECT DISTINCT msisdn FROM suppress_in) s
+                    CROSS JOIN unnest(CAST(:accounts AS varchar[])) AS a(account)
+                    ON CONFLICT DO NOTHING
+                    """
+                ),
+                {"reason": reason, "source": source.value, "by": by, "accounts": list(accounts)},
+            ).rowcount
+        )
+        result.already = distinct * len(accounts) - result.added
+    if progress is not None:
+        progress(result.read)
+    return result
+
+
+def removals(conn: Connection, msisdn: str) -> list[dict[str, Any]]:
+    """The audit of a number taken off lists, newest first."""
+    audit = SuppressionRemoval
+    rows = conn.execute(
+        select(
+            audit.account,
+            audit.msisdn,
+            audit.reason,
+            audit.source,
+            audit.added_by,
+            audit.added_at,
+            audit.removed_by,
+            audit.why,
+            audit.removed_at,
+        )
+        .where(audit.msisdn == msisdn)
+        .order_by(audit.removed_at.desc(), audit.id.desc())
+    )
+    return [dict(r._mapping) for r in rows]

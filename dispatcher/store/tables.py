@@ -47,6 +47,7 @@ from dispatcher.domain.status import (
     Purpose,
     RecipientStatus,
     Role,
+    SuppressionSource,
     WaitingReason,
 )
 
@@ -86,6 +87,8 @@ class Tenant(Base):
     created_at: Mapped[datetime] = _now()
     # The key of the tenant's callback signatures (`pregonero tenant secret`).
     callback_secret: Mapped[str] = mapped_column(String(64))
+    # Where replies to its campaigns go when a campaign names no reply_url.
+    reply_url: Mapped[str | None] = mapped_column(Text)
 
 
 class ApiKey(Base):
@@ -134,6 +137,8 @@ class Campaign(Base):
         ),
         Index("ix_campaign_tenant_id_id", "tenant_id", "id"),
         Index("ix_campaign_status_priority", "status", "priority"),
+        # Reports: the campaigns whose recipients may have changed in a date range.
+        Index("ix_campaign_tenant_id_updated_at", "tenant_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -153,6 +158,7 @@ class Campaign(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
     callback_url: Mapped[str | None] = mapped_column(Text)
+    reply_url: Mapped[str | None] = mapped_column(Text)
     encoding: Mapped[str] = mapped_column(String(8))
     segments: Mapped[int] = mapped_column(SmallInteger)
     submitted: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
@@ -165,6 +171,8 @@ class Campaign(Base):
     updated_at: Mapped[datetime] = _now()
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # updated_at moves with every change of a recipient (the counters' statements): no
+    # recipient of the campaign changed after it.
     # The feeder's round-robin: the campaign fed longest ago goes first.
     last_fed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Recipients by status, changed by the store in the same transaction as the
@@ -177,6 +185,9 @@ class Campaign(Base):
     n_uncertain: Mapped[int] = _counter()
     n_cancelled: Mapped[int] = _counter()
     n_failed: Mapped[int] = _counter()
+    # Replies attributed to the campaign, and those that opted out.
+    n_replies: Mapped[int] = _counter()
+    n_opt_outs: Mapped[int] = _counter()
 
 
 class Chunk(Base):
@@ -240,15 +251,51 @@ class Suppression(Base):
     numbers per account, and a person opts out of what reached them)."""
 
     __tablename__ = "suppression"
+    __table_args__ = (CheckConstraint(_in("source", SuppressionSource), name="source"),)
 
     account: Mapped[str] = mapped_column(String(64), primary_key=True)
     msisdn: Mapped[str] = mapped_column(String(12), primary_key=True)
     reason: Mapped[str] = mapped_column(String(64))
-    source: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    by: Mapped[str | None] = mapped_column(String(200))  # who added it (a key, a reply)
+    at: Mapped[datetime] = _now()
+
+
+class SuppressionRemoval(Base):
+    """The audit of a number taken off the suppression list: what it was, who, why."""
+
+    __tablename__ = "suppression_removal"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    account: Mapped[str] = mapped_column(String(64))
+    msisdn: Mapped[str] = mapped_column(String(12), index=True)
+    reason: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    added_by: Mapped[str | None] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    removed_by: Mapped[str] = mapped_column(String(200))
+    why: Mapped[str] = mapped_column(Text)
+    removed_at: Mapped[datetime] = _now()
+
+
+class ReplyTarget(Base):
+    """The latest two-way campaign that reached a number through an account (written
+    when the provider accepts it): where a reply from that number belongs.  Kept apart
+    so that recipients need no index on the number (it would slow intake's COPY)."""
+
+    __tablename__ = "reply_target"
+
+    # The number first: a reply that names no account is looked up by the number alone.
+    msisdn: Mapped[str] = mapped_column(String(12), primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(BigInteger)
+    n: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = _now()
 
 
 class InboundMessage(Base):
+    """A reply the provider delivered to ``/inbound/{secret}``."""
+
     __tablename__ = "inbound_message"
     __table_args__ = (
         ForeignKeyConstraint(
@@ -258,6 +305,8 @@ class InboundMessage(Base):
             ondelete="SET NULL",
         ),
         Index("ix_inbound_message_at", "at"),
+        Index("ix_inbound_message_msisdn_at", "msisdn", "at"),
+        Index("ix_inbound_message_campaign_id_id", "campaign_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -267,6 +316,8 @@ class InboundMessage(Base):
     campaign_id: Mapped[int | None] = mapped_column(BigInteger)
     recipient_n: Mapped[int | None] = mapped_column(Integer)
     opt_out: Mapped[bool] = mapped_column(Boolean, server_default=sql("false"))
+    # The account the reply came through: named in the URL, or the campaign's.
+    account: Mapped[str | None] = mapped_column(String(64))
 
 
 class CallbackDelivery(Base):
@@ -275,7 +326,14 @@ class CallbackDelivery(Base):
 
     __tablename__ = "callback_delivery"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "event", name="uq_callback_delivery_campaign_event"),
+        # One "finished" per campaign; one delivery per reply.
+        Index(
+            "uq_callback_delivery_campaign_event",
+            "campaign_id",
+            "event",
+            unique=True,
+            postgresql_where=sql("inbound_id IS NULL"),
+        ),
         CheckConstraint(_in("state", DeliveryState), name="state"),
         Index("ix_callback_delivery_state_next_at", "state", "next_at"),
     )
@@ -284,6 +342,9 @@ class CallbackDelivery(Base):
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
     event: Mapped[str] = mapped_column(String(32))
+    inbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_message.id", ondelete="CASCADE"), unique=True
+    )
     url: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)  # the same bytes at every attempt
     state: Mapped[str] = mapped_column(String(16))

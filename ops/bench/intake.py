@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 import psycopg
+from procs import peak_rss_mb, wait_up  # ops/bench/, the script's own folder
 from sqlalchemy.engine import make_url
 
 from dispatcher.dev import services as devservices
@@ -59,26 +60,6 @@ def make_csv(path: Path, total: int, seed: int = 1) -> None:
         for row in rows:
             spaced = row.isdigit() and len(row) == 10 and rng.random() < 0.3
             f.write(f"+57 {row[:3]} {row[3:6]} {row[6:]}\n" if spaced else f"{row}\n")
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def wait_up(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("the API process exited")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise SystemExit("the API did not start")
 
 
 def stream(path: Path) -> Iterator[bytes]:

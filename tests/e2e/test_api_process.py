@@ -20,6 +20,7 @@ from dispatcher.dev import services as devservices
 from dispatcher.dev.services import free_port
 
 pytestmark = pytest.mark.e2e
+INBOUND = "fuzz-inbound-secret"
 BIN = Path(sys.executable).parent
 
 
@@ -33,7 +34,7 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def served(pg_server_url: str) -> Iterator[tuple[str, str, dict[str, str]]]:
     name = f"pregonero_e2e_{uuid.uuid4().hex[:8]}"
     url = devservices.create_database(pg_server_url, name)
-    env = {**os.environ, "PREGONERO_DATABASE_URL": url}
+    env = {**os.environ, "PREGONERO_DATABASE_URL": url, "PREGONERO_INBOUND_SECRET": INBOUND}
     upgraded = cli(env, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     # Downgrade to nothing and up again: the migrations work both ways on a real database.
@@ -94,11 +95,14 @@ def test_submit_and_export_over_http(served: tuple[str, str, dict[str, str]]) ->
     assert httpx.get(base + "/v1/campaigns", headers=auth).status_code == 401
 
 
+@pytest.mark.parametrize("role", ["tenant", "operator"])
 def test_schemathesis_finds_no_server_error(
-    served: tuple[str, str, dict[str, str]], tmp_path: Path
+    served: tuple[str, str, dict[str, str]], tmp_path: Path, role: str
 ) -> None:
     base, _key, env = served
-    key = cli(env, "apikey", "create", "--tenant", "fuzz").stdout.strip()
+    key = cli(env, "apikey", "create", "--tenant", f"fuzz-{role}", "--role", role).stdout.strip()
+    # The provider's reply URL is fuzzed with the right secret, so past the 404.
+    (tmp_path / "schemathesis.toml").write_text(f'[parameters]\n"path.secret" = "{INBOUND}"\n')
     result = subprocess.run(
         [
             str(BIN / "schemathesis"),
@@ -118,3 +122,4 @@ def test_schemathesis_finds_no_server_error(
         cwd=tmp_path,  # schemathesis keeps a cache in its working directory
     )
     assert result.returncode == 0, result.stdout[-4000:]
+    assert "/inbound/{secret}" in result.stdout

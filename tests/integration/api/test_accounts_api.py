@@ -124,7 +124,7 @@ def test_a_key_restricted_to_some_accounts(
     forbidden = api.post(
         "/v1/campaigns", json=campaign(method="2via", account="twoway"), headers=tenant.auth
     )
-    assert forbidden.status_code == 403 and "may not send through account" in forbidden.text
+    assert forbidden.status_code == 403 and "may not use account" in forbidden.text
     assert [a["name"] for a in api.get("/v1/accounts", headers=tenant.auth).json()] == ["oneway"]
     assert api.get("/v1/accounts/twoway", headers=tenant.auth).status_code == 404
 

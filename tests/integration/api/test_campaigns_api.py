@@ -70,7 +70,7 @@ def test_25000_numbers_with_invalid_duplicate_and_suppressed(
         conn.execute(
             text(
                 "INSERT INTO suppression (account, msisdn, reason, source) "
-                "VALUES ('default', :m, 'opt_out', 'test')"
+                "VALUES ('default', :m, 'opted_out', 'reply')"
             ),
             [{"m": "57" + m} for m in suppressed],
         )

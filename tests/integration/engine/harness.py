@@ -61,7 +61,8 @@ class EngineHarness:
         self.client = ProviderClient(config)
         self.limiter = MemoryLimiter()
         self.sender = self._sender()
-        self.tenant_id = a_tenant(self.engine).id
+        tenant = a_tenant(self.engine)
+        self.tenant_id, self.auth = tenant.id, tenant.auth
 
     def _sender(self) -> Sender:
         accounts = {a.name: a for a in configured_accounts(self.settings)}
