@@ -227,10 +227,9 @@ class Stack:
             ],
         )
 
-    def start_api(self, port: int) -> str:
-        self.others["api"] = self._spawn(
-            "api", [str(BIN / "pregonero"), "api", "--port", str(port)]
-        )
+    def start_api(self, port: int, workers: int = 1) -> str:
+        argv = [str(BIN / "pregonero"), "api", "--port", str(port), "--workers", str(workers)]
+        self.others["api"] = self._spawn("api", argv)
         return f"http://127.0.0.1:{port}"
 
     def start_flower(self, port: int, basic_auth: str) -> str:

@@ -4,12 +4,14 @@ whole-request code.  ``provider.answer`` parses the text into these."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from dispatcher.domain.codes import Outcome
 
 
-@dataclass(frozen=True, slots=True)
-class NumberResult:
+class NumberResult(NamedTuple):
+    """One number's line of the answer (a tuple: a block makes a thousand of them)."""
+
     msisdn: str
     outcome: Outcome
     code: int | None  # None: the answer did not mention this number

@@ -326,7 +326,13 @@ class FastNormaliser:
         rules = self.rules
         if rules is None or rules.capable_re is None:
             return None
-        text = raw if raw.isdigit() else raw.strip()
+        if raw.isascii() and raw.isdigit():
+            # Nearly every line of a CRM export: ten plain digits, a national number.
+            if len(raw) == rules.length and not raw.startswith((rules.cc, "0")):
+                return rules.cc + raw if rules.capable_re.fullmatch(raw) else None
+            text = raw
+        else:
+            text = raw.strip()
         if not (text.isascii() and text.isdigit()):
             # "+57 310 211 1111", "(310) 211-1111": drop the usual separators.
             plus = text.startswith("+")

@@ -13,40 +13,50 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine
 
 from dispatcher.accounts import configured_accounts
+from dispatcher.domain.status import Purpose
 from dispatcher.engine.ports import Publish
 from dispatcher.settings import Settings
-from dispatcher.store import accounts, chunks, feeding
+from dispatcher.store import chunks, feeding
 from dispatcher.store.rows import QueuedChunk
+
+# Campaigns put to sleep per tick when their window shuts: bounded, so one tick stays
+# short; the rest follow on the next ticks, and none of them stands in the way meanwhile.
+SLEEP_BATCH = 200
 
 
 def feed(engine: Engine, settings: Settings, now: datetime, publish: Publish) -> list[QueuedChunk]:
     """Publish up to FEED_DEPTH chunks per unpaused account; return their ids."""
     picked: list[QueuedChunk] = []
+    configured = {a.name for a in configured_accounts(settings)}
     with engine.begin() as conn:
-        if not feeding.try_lock(conn):
-            return picked  # another feeder is at it right now
-        configured = {a.name for a in configured_accounts(settings)}
-        for account in accounts.unpaused(conn):
+        # None when another feeder is at it right now.
+        for account, queued in feeding.accounts_to_feed(conn):
             if account in configured:  # one removed from the settings has no credentials
-                picked += _feed_account(conn, settings, account, now)
+                room = settings.feed_depth - queued
+                picked += feed_account(conn, settings, account, room, now)
     for chunk in picked:  # after commit: a crash here leaves ``queued`` chunks the sweeper finds
         publish(chunk)
     return picked
 
 
-def _feed_account(
-    conn: Connection, settings: Settings, account: str, now: datetime
+def feed_account(
+    conn: Connection, settings: Settings, account: str, room: int, now: datetime
 ) -> list[QueuedChunk]:
-    room = settings.feed_depth - feeding.queued(conn, account)
+    """Up to ``room`` chunks of the account, by priority and round-robin."""
     if room <= 0:
         return []
+    # The window is decided per purpose, in the query: thousands of campaigns whose
+    # window is shut cannot fill the first places and keep the open ones waiting.
+    windows = {purpose: settings.window_for(purpose) for purpose in Purpose}
+    shut = [purpose for purpose, window in windows.items() if not window.is_open(now)]
+    for candidate in feeding.candidates(conn, account, now, shut, limit=SLEEP_BATCH):
+        opens = windows[candidate.purpose].next_open(now)
+        chunks.wait_for_window(conn, candidate.campaign_id, opens)
     by_priority: dict[int, list[int]] = {}
-    for candidate in feeding.candidates(conn, account, now):
-        window = settings.window_for(candidate.purpose)
-        if window.is_open(now):
-            by_priority.setdefault(candidate.priority, []).append(candidate.campaign_id)
-        else:
-            chunks.wait_for_window(conn, candidate.campaign_id, window.next_open(now))
+    open_now = [purpose for purpose in Purpose if purpose not in shut]
+    # A few more than the room: some lose a race with another feeder or a cancel.
+    for candidate in feeding.candidates(conn, account, now, open_now, limit=2 * room):
+        by_priority.setdefault(candidate.priority, []).append(candidate.campaign_id)
     picked: list[QueuedChunk] = []
     for priority in sorted(by_priority, reverse=True):
         active = by_priority[priority]

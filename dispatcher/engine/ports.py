@@ -84,15 +84,18 @@ def slot(
     """Hold an in-flight place and wait for our start slot; the body must start the
     request at once (one indexed UPDATE at most in between, then ``on_time``).
 
-    ``still_wanted`` is asked once the in-flight place is ours and before a start slot
-    is taken: a duplicate message whose chunk went out meanwhile then costs no slot.
-    The body receives False in that case and must not send.  Giving the place back
-    never fails the send: when Redis is away, its lease frees it."""
+    ``still_wanted`` is asked when we had to wait for the in-flight place, before a
+    start slot is taken: a duplicate message whose chunk went out meanwhile then costs
+    no slot.  (Without a wait, the chunk was read a moment ago: the claim's own check is
+    enough.)  The body receives False in that case and must not send.  Giving the place
+    back never fails the send: when Redis is away, its lease frees it."""
+    waited = False
     while (retry_s := limiter.acquire(account, token, max_in_flight, PLACE_LEASE_S)) > 0:
+        waited = True
         sleep(retry_s)
     heartbeat = _Heartbeat(limiter, account, token, max_in_flight)
     try:
-        if not still_wanted():
+        if waited and not still_wanted():
             yield False
             return
         wait_s = limiter.reserve(account, spacing_s)

@@ -4,8 +4,8 @@ the window, never a guessed outcome.
 One send reads top-down and never calls back up:
 
 1. prepare, before the slot: read the chunk (``store.sending``), ``gate`` it
-   (``domain.plan``), drop numbers that opted out since intake, keep Ley 2300's one
-   message a day, load the numbers;
+   (``domain.plan``), load its numbers without those that opted out since intake,
+   keep Ley 2300's one message a day;
 2. slot: an in-flight place and the next start time from the shared limiter (a port);
 3. claim: one UPDATE ``queued -> sending``; the window is asked once, here;
 4. send (``provider.client``), decide what the answer means (``domain.plan``), and
@@ -196,10 +196,10 @@ class Sender:
                     chunk_id, Gate.HOLD, row.chunk.campaign_id, "its account is not configured"
                 )
             chunk = row.chunk
-            recipients.drop_suppressed(conn, chunk, row.account)
-            if row.purpose in LEY_2300:
+            numbers = recipients.sendable_numbers(conn, chunk, row.account)
+            if numbers and row.purpose in LEY_2300:
                 self._one_a_day(conn, row, window, now)
-            numbers = recipients.pending_numbers(conn, chunk)
+                numbers = recipients.pending_numbers(conn, chunk)  # today's contacts moved
             if not numbers:
                 chunks.close_empty(conn, chunk)
                 return SendResult(chunk_id, Gate.GONE, chunk.campaign_id, "no pending numbers left")

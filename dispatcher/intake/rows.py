@@ -1,5 +1,6 @@
 """Numbers in, recipient rows out (as COPY text), batch by batch: normalised, duplicates
-collapsed, suppressed and invalid ones kept with their reason, chunks cut as they come."""
+collapsed (``SeenNumbers``: 8 bytes a number), suppressed and invalid ones kept with
+their reason, chunks cut as they come."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from dispatcher.domain.numbers import REASON_TEXT, FastNormaliser, InvalidReason, normalise
 from dispatcher.domain.status import Reason, RecipientStatus
 from dispatcher.errors import ValidationFailed
+from dispatcher.intake.seen import SeenNumbers
 from dispatcher.store.intake import Span, Tally
 
 BATCH = 10_000
@@ -49,7 +51,7 @@ class RecipientRows:
     sample: list[dict[str, Any]] = field(default_factory=list)
     _spans: list[list[int]] = field(default_factory=list)  # [size, first n, last n]
     _counts: _Counts = field(default_factory=_Counts)
-    _seen: set[int] = field(default_factory=set)
+    _seen: SeenNumbers = field(default_factory=SeenNumbers)
     _n: int = 0
 
     @property
@@ -79,11 +81,6 @@ class RecipientRows:
                     batch.append((line, raw, None, result.reason))
                     continue
                 msisdn = result.msisdn
-            key = int(msisdn)
-            if key in self._seen:
-                counts.duplicate += 1
-                continue
-            self._seen.add(key)
             batch.append((line, raw, msisdn, None))
             if len(batch) >= BATCH:
                 yield self._flush(batch)
@@ -91,7 +88,11 @@ class RecipientRows:
         if batch:
             yield self._flush(batch)
 
-    def _flush(self, batch: list[Entry]) -> str:
+    def _flush(self, entries: list[Entry]) -> str:
+        numbers = [m for _l, _r, m, _x in entries if m is not None]
+        first = iter(self._seen.first_time([int(m) for m in numbers]))
+        batch = [e for e in entries if e[2] is None or next(first)]  # repeats are dropped
+        self._counts.duplicate += len(entries) - len(batch)
         blocked = self.suppressed([m for _l, _r, m, _x in batch if m is not None])
         cid, out, counts = self.campaign_id, [], self._counts
         for line, raw, msisdn, reason in batch:

@@ -1,7 +1,7 @@
 """The producer: validate a campaign, store it with its recipients, cut it into chunks.
 
 Everything happens in one transaction: the campaign row, every recipient (COPY, one
-pass, nothing held whole in memory but the set of numbers seen) and the ``ready``
+pass, nothing held whole in memory but the numbers seen, 8 bytes each) and the ``ready``
 chunks.  A failure at any point rolls everything back: nothing is half-stored.  The
 chunk table is the outbox the feeder publishes from; intake never talks to Celery.
 """
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
+from functools import partial
+from itertools import chain, islice
 from typing import Any
 
 from sqlalchemy import Engine
@@ -19,7 +21,7 @@ from dispatcher.domain.message import MessageInfo
 from dispatcher.domain.numbers import FastNormaliser
 from dispatcher.domain.status import WaitingReason
 from dispatcher.errors import ValidationFailed
-from dispatcher.intake.rows import RecipientRows
+from dispatcher.intake.rows import BATCH, RecipientRows
 from dispatcher.intake.spec import PRIORITIES, CampaignSpec, check_spec
 from dispatcher.settings import Settings
 from dispatcher.store import accounts, suppressions
@@ -40,20 +42,24 @@ class IntakeResult:
 
 
 class _SuppressionCheck:
-    """Which numbers of a batch are suppressed for the campaign's account."""
+    """Which numbers of a batch are suppressed for the campaign's account, for a campaign
+    of several batches: on its own connection, the intake's is busy with the COPY."""
 
     def __init__(self, engine: Engine, account: str):
         self._engine, self._account = engine, account
-        with engine.connect() as conn:
-            small = suppressions.count(conn, account) <= SUPPRESSION_PRELOAD_MAX
-            self._all = suppressions.all_numbers(conn, account) if small else None
+        self._all: set[str] | None = None
+        self._decided = False
 
     def __call__(self, numbers: list[str]) -> set[str]:
         if not numbers:
             return set()
-        if self._all is not None:
-            return self._all.intersection(numbers)
         with self._engine.connect() as conn:
+            if not self._decided:  # a small list is read once, whole
+                self._decided = True
+                if suppressions.count(conn, self._account) <= SUPPRESSION_PRELOAD_MAX:
+                    self._all = suppressions.all_numbers(conn, self._account)
+            if self._all is not None:
+                return self._all.intersection(numbers)
             return suppressions.among(conn, self._account, numbers)
 
 
@@ -72,32 +78,40 @@ def submit(
     """Store a campaign with all its recipients and chunks, or nothing at all."""
     account = account_for(settings, spec.method, spec.account, allowed_accounts)
     info = check_spec(spec, account.links_allowed, settings.callback_allow_private)
-    suppressed = _SuppressionCheck(engine, account.name)
-    with engine.begin() as conn:  # short: the long transaction below must not hold it
-        accounts.sync(conn, [account])
+    numbers = iter(numbers)
+    head = list(islice(numbers, BATCH))  # all of a small campaign: read before the COPY
     with engine.connect() as conn, conn.begin():
-        campaign_id = store.create_campaign(
-            conn,
-            {
-                "tenant_id": tenant_id,
-                "account": account.name,
-                "name": spec.name,
-                "message": spec.message,
-                "method": spec.method,
-                "purpose": spec.purpose,
-                "priority": PRIORITIES[spec.priority],
-                "start_at": spec.start_at,
-                # until the feeder starts it, it waits for its start time
-                "waiting_reason": WaitingReason.START_AT if spec.start_at else None,
-                "next_send_at": spec.start_at,
-                "expires_at": spec.expires_at,
-                "idempotency_key": idempotency_key,
-                "callback_url": spec.callback_url,
-                "reply_url": spec.reply_url,
-                "encoding": info.encoding.value,
-                "segments": info.segments,
-            },
-        )
+        fields = {
+            "tenant_id": tenant_id,
+            "account": account.name,
+            "name": spec.name,
+            "message": spec.message,
+            "method": spec.method,
+            "purpose": spec.purpose,
+            "priority": PRIORITIES[spec.priority],
+            "start_at": spec.start_at,
+            # until the feeder starts it, it waits for its start time
+            "waiting_reason": WaitingReason.START_AT if spec.start_at else None,
+            "next_send_at": spec.start_at,
+            "expires_at": spec.expires_at,
+            "idempotency_key": idempotency_key,
+            "callback_url": spec.callback_url,
+            "reply_url": spec.reply_url,
+            "encoding": info.encoding.value,
+            "segments": info.segments,
+        }
+        campaign_id = store.create_campaign(conn, fields)
+        if campaign_id is None:  # the account's first campaign in this database
+            with engine.begin() as other:  # short: the long transaction must not hold it
+                accounts.sync(other, [account])
+            campaign_id = store.create_campaign(conn, fields)
+            assert campaign_id is not None, "the account's row was just made"
+        if len(head) < BATCH:  # one batch: asked on this connection, then one COPY
+            suppressed: Callable[[list[str]], set[str]] = partial(
+                suppressions.among, conn, account.name
+            )
+        else:  # asked on another connection, batch by batch, while the COPY runs
+            suppressed = _SuppressionCheck(engine, account.name)
         rows = RecipientRows(
             campaign_id,
             settings.chunk_size,
@@ -105,7 +119,10 @@ def submit(
             FastNormaliser(settings.default_region),
             suppressed,
         )
-        store.copy_recipients(conn, rows.rows(numbers))
+        if len(head) < BATCH:
+            store.copy_recipients(conn, list(rows.rows(head)))
+        else:
+            store.copy_recipients(conn, rows.rows(chain(head, numbers)))
         tally = rows.tally
         _refuse_if_unsendable(tally, rows.sample, strict)
         spans = rows.spans

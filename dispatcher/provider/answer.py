@@ -17,8 +17,9 @@ from dispatcher.domain.codes import PER_NUMBER_CODES, Outcome, known, outcome_of
 from dispatcher.errors import UnparseableAnswer
 
 _TAG = re.compile(r"<[^>]*>")
-_PAIR = re.compile(r"^\+?(\d{1,20})\s*[,;]\s*(-?\d{1,20})$")
-_BARE = re.compile(r"^(-?\d{1,20})$")
+# Over the cleaned lines joined by "\n", one line at a time ("[^\S\n]": a space within it).
+_PAIRS = re.compile(r"^\+?(\d{1,20})[^\S\n]*[,;][^\S\n]*(-?\d{1,20})$", re.MULTILINE)
+_BARES = re.compile(r"^(-?\d{1,20})$", re.MULTILINE)
 _MAX_RAW_IN_ERROR = 200
 
 
@@ -29,9 +30,9 @@ def _lines(text: str) -> list[str]:
 
 
 def _result(msisdn: str, code: int) -> NumberResult:
-    outcome = outcome_of(code)
-    ref = str(code) if outcome is Outcome.ACCEPTED else None
-    return NumberResult(msisdn, outcome, code, ref)
+    if code > 0:  # accepted: the code is the provider's reference
+        return NumberResult(msisdn, Outcome.ACCEPTED, code, str(code))
+    return NumberResult(msisdn, outcome_of(code), code)
 
 
 def parse_send_answer(text: str, sent: Sequence[str]) -> BlockAnswer:
@@ -39,18 +40,12 @@ def parse_send_answer(text: str, sent: Sequence[str]) -> BlockAnswer:
 
     Raises ``UnparseableAnswer`` (a maybe-sent error) when nothing in it can be read.
     """
-    lines = _lines(text)
-    pairs: list[tuple[str, int]] = []
-    bare: list[int] = []
-    for line in lines:
-        if match := _PAIR.match(line):
-            pairs.append((match.group(1), int(match.group(2))))
-        elif match := _BARE.match(line):
-            bare.append(int(match.group(1)))
-        # anything else is noise (PHP notices, HTML text); it never decides an outcome
-
+    lines = "\n".join(_lines(text))
+    # Lines that are neither are noise (PHP notices, HTML text): they never decide an
+    # outcome.  One pass over the whole answer, not a match per line.
+    pairs = [(msisdn, int(code)) for msisdn, code in _PAIRS.findall(lines)]
     if not pairs:
-        return _bare_answer(text, bare, sent)
+        return _bare_answer(text, [int(code) for code in _BARES.findall(lines)], sent)
 
     sent_set = set(sent)
     first_code: dict[str, int] = {}

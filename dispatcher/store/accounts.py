@@ -114,17 +114,6 @@ def states(conn: Connection, names: Iterable[str] | None = None) -> list[Account
     ]
 
 
-_UNPAUSED = (
-    select(ProviderAccount.name)
-    .where(ProviderAccount.paused.is_(False))
-    .order_by(ProviderAccount.name)
-)
-
-
-def unpaused(conn: Connection) -> list[str]:
-    return [str(n) for n in conn.execute(_UNPAUSED).scalars()]
-
-
 def maintenance_probe_due(conn: Connection, probe_s: float) -> list[str]:
     """Accounts paused for maintenance longer than ``probe_s`` (the database's time, like
     ``paused_at``)."""

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import Engine, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from dispatcher.domain.status import Role
@@ -127,28 +127,29 @@ def create_key(
     return key
 
 
+_VALID = (ApiKey.key_hash == bindparam("hashed"), ApiKey.revoked_at.is_(None))
+_CALLER = (ApiKey.tenant_id, ApiKey.role, ApiKey.accounts, ApiKey.prefix)
+# Built once: every request asks.  The use is noted at most once a minute (a write per
+# request would be wasted), so most requests cost one read.
+_WHO = select(
+    *_CALLER,
+    or_(
+        ApiKey.last_used_at.is_(None),
+        ApiKey.last_used_at < func.now() - timedelta(minutes=1),
+    ).label("note_use"),
+).where(*_VALID)
+_NOTE_USE = update(ApiKey).where(*_VALID).values(last_used_at=func.now())
+
+
 def authenticate(engine: Engine, key: str) -> Caller | None:
     """Who a valid, unrevoked key belongs to; ``None`` otherwise."""
     if not key.startswith(KEY_PREFIX) or len(key) > 200 or not key.isascii():
         return None
-    valid = (ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
-    columns = (ApiKey.tenant_id, ApiKey.role, ApiKey.accounts, ApiKey.prefix)
+    params = {"hashed": hash_key(key)}
     with engine.begin() as conn:
-        # Note the use at most once a minute: a write per request would be wasted.
-        row = conn.execute(
-            update(ApiKey)
-            .where(
-                *valid,
-                or_(
-                    ApiKey.last_used_at.is_(None),
-                    ApiKey.last_used_at < func.now() - timedelta(minutes=1),
-                ),
-            )
-            .values(last_used_at=func.now())
-            .returning(*columns)
-        ).first()
-        if row is None:
-            row = conn.execute(select(*columns).where(*valid)).first()
+        row = conn.execute(_WHO, params).first()
+        if row is not None and row.note_use:
+            conn.execute(_NOTE_USE, params)
     if row is None:
         return None
     accounts = tuple(row.accounts) if row.accounts is not None else None

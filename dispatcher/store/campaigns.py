@@ -54,13 +54,17 @@ def complete_if_done(
     conn: Connection,
     campaign_id: int,
     statuses: Sequence[CampaignStatus] = (CampaignStatus.RUNNING,),
+    *,
+    locked: bool = False,
 ) -> bool:
     """``completed`` once no chunk is left to send.
 
     Whoever opens a chunk (a new one for numbers that must wait, a requeue) holds the
     campaign row while doing it; locking the row first, then looking at the chunks in a
-    new statement, sees that chunk once it is committed."""
-    lock(conn, campaign_id)
+    new statement, sees that chunk once it is committed.  ``locked``: this transaction
+    already holds the row (it updated it)."""
+    if not locked:
+        lock(conn, campaign_id)
     params = {"campaign_id": campaign_id, "statuses": [s.value for s in statuses]}
     return bool(conn.execute(_COMPLETE, params).rowcount)
 
@@ -73,17 +77,19 @@ def running_without_open_chunks(conn: Connection) -> list[int]:
     return [int(i) for i in rows]
 
 
+# Fed now: running, its place in the round-robin moved to the back, waiting for nothing.
+STARTED = {
+    Campaign.status: CampaignStatus.RUNNING,
+    Campaign.last_fed_at: func.clock_timestamp(),
+    Campaign.waiting_reason: None,
+    Campaign.next_send_at: None,
+    Campaign.started_at: func.coalesce(Campaign.started_at, func.now()),
+    Campaign.updated_at: func.now(),
+}
 _START = (
     update(Campaign)
     .where(Campaign.id == bindparam("campaign_id"), Campaign.status.in_(CAMPAIGN_ACTIVE))
-    .values(
-        status=CampaignStatus.RUNNING,
-        last_fed_at=func.clock_timestamp(),
-        waiting_reason=None,
-        next_send_at=None,
-        started_at=func.coalesce(Campaign.started_at, func.now()),
-        updated_at=func.now(),
-    )
+    .values(STARTED)
 )
 
 

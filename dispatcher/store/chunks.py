@@ -152,8 +152,9 @@ def close(
             "error_text": error,
         },
     )
-    recipients.settle(conn, chunk.campaign_id, outcomes)
-    campaigns.complete_if_done(conn, chunk.campaign_id)
+    # Settling updates the campaign's counters: its row is then held, as the next needs.
+    settled = recipients.settle(conn, chunk.campaign_id, outcomes)
+    campaigns.complete_if_done(conn, chunk.campaign_id, locked=settled)
 
 
 def close_empty(conn: Connection, chunk: ChunkRef) -> None:
@@ -269,11 +270,12 @@ def requeue_uncertain(conn: Connection, campaign_id: int) -> int:
     )
 
 
-_PUBLISH = (
-    update(Chunk)
-    .where(Chunk.id == bindparam("chunk_id"))
-    .values(status=ChunkStatus.QUEUED, published_at=func.now(), waiting_reason=None)
-)
+PUBLISHED = {
+    Chunk.status: ChunkStatus.QUEUED,
+    Chunk.published_at: func.now(),
+    Chunk.waiting_reason: None,
+}
+_PUBLISH = update(Chunk).where(Chunk.id == bindparam("chunk_id")).values(PUBLISHED)
 
 
 def close_uncertain(conn: Connection, campaign_id: int, outcome: RecipientStatus) -> int:

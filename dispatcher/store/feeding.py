@@ -3,38 +3,40 @@ due, and taking the next one of a campaign into the broker."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, exists, func, or_, select
+from sqlalchemy import Connection, bindparam, exists, func, or_, select, update
 
 from dispatcher.domain.status import CAMPAIGN_ACTIVE, ChunkStatus, Purpose
 from dispatcher.store import campaigns, chunks
 from dispatcher.store.rows import Candidate, QueuedChunk
-from dispatcher.store.tables import Campaign, Chunk
+from dispatcher.store.tables import Campaign, Chunk, ProviderAccount
 
 FEED_LOCK = 0x5052_4547  # "PREG": one feeder at a time across all hosts
 
 
-_TRY_LOCK = select(func.pg_try_advisory_xact_lock(FEED_LOCK))
-
-
-def try_lock(conn: Connection) -> bool:
-    """The feeder's transaction-scoped advisory lock: False when another feeder has it."""
-    return bool(conn.execute(_TRY_LOCK).scalar())
-
-
-# The feeder runs after every block: its statements are built once.
-_QUEUED = (
-    select(func.count())
-    .select_from(Chunk)
-    .join(Campaign, Campaign.id == Chunk.campaign_id)
-    .where(Campaign.account == bindparam("account"), Chunk.status == ChunkStatus.QUEUED)
+# What one feeder tick starts with, in one statement: the advisory lock (one feeder at
+# a time across all hosts), the unpaused accounts and their chunks in the broker.  No
+# rows: nothing to feed, or another feeder has the lock.
+_ROOM = (
+    select(
+        ProviderAccount.name,
+        select(func.count())
+        .select_from(Chunk)
+        .join(Campaign, Campaign.id == Chunk.campaign_id)
+        .where(Campaign.account == ProviderAccount.name, Chunk.status == ChunkStatus.QUEUED)
+        .scalar_subquery(),
+    )
+    .where(ProviderAccount.paused.is_(False), func.pg_try_advisory_xact_lock(FEED_LOCK))
+    .order_by(ProviderAccount.name)
 )
 
 
-def queued(conn: Connection, account: str) -> int:
-    """Chunks of the account waiting in the broker."""
-    return int(conn.execute(_QUEUED, {"account": account}).scalar_one())
+def accounts_to_feed(conn: Connection) -> list[tuple[str, int]]:
+    """Each unpaused account with how many of its chunks wait in the broker; none when
+    another feeder is at it (the lock is held until this transaction ends)."""
+    return [(str(name), int(queued)) for name, queued in conn.execute(_ROOM)]
 
 
 _DUE = or_(Chunk.not_before.is_(None), Chunk.not_before <= bindparam("now"))
@@ -43,33 +45,61 @@ _CANDIDATES = (
     .where(
         Campaign.account == bindparam("account"),
         Campaign.status.in_(CAMPAIGN_ACTIVE),
+        Campaign.purpose.in_(bindparam("purposes", expanding=True)),
         or_(Campaign.start_at.is_(None), Campaign.start_at <= bindparam("now")),
         or_(Campaign.expires_at.is_(None), Campaign.expires_at > bindparam("now")),
         exists().where(Chunk.campaign_id == Campaign.id, Chunk.status == ChunkStatus.READY, _DUE),
     )
     .order_by(Campaign.priority.desc(), Campaign.last_fed_at.asc().nulls_first(), Campaign.id)
+    # The first few in that order (ix_campaign_feed walks it): the feeder never reads
+    # every waiting campaign, however many thousands there are.
+    .limit(bindparam("limit"))
 )
 _NEXT_CHUNK = (
     select(Chunk.id, Chunk.seq, Chunk.size)
-    .where(Chunk.campaign_id == bindparam("campaign_id"), Chunk.status == ChunkStatus.READY, _DUE)
+    .where(Chunk.campaign_id == bindparam("cid"), Chunk.status == ChunkStatus.READY, _DUE)
     .order_by(Chunk.seq)
     .limit(1)
     .with_for_update(skip_locked=True)
+    .cte("next_chunk")
+)
+_STARTED = (
+    update(Campaign)
+    .where(
+        Campaign.id == bindparam("cid"),
+        Campaign.status.in_(CAMPAIGN_ACTIVE),
+        exists(select(_NEXT_CHUNK.c.id)),
+    )
+    .values(campaigns.STARTED)
+    .returning(Campaign.id)
+    .cte("started")
+)
+# The campaign's next due chunk published and the campaign started, in one statement.
+# A pause that commits meanwhile wins: the campaign's UPDATE waits for it and then finds
+# the campaign no longer active (READ COMMITTED re-checks the newest row version), so
+# nothing is published.
+_TAKE = (
+    update(Chunk)
+    .where(Chunk.id == _NEXT_CHUNK.c.id, exists(select(_STARTED.c.id)))
+    .values(chunks.PUBLISHED)
+    .returning(Chunk.id, Chunk.seq, Chunk.size)
 )
 
 
-def candidates(conn: Connection, account: str, now: datetime) -> list[Candidate]:
-    """Campaigns of the account with a ready chunk due: by priority, then the one fed
-    longest ago first (round-robin)."""
-    rows = conn.execute(_CANDIDATES, {"account": account, "now": now}).all()
+def candidates(
+    conn: Connection, account: str, now: datetime, purposes: Sequence[Purpose], limit: int
+) -> list[Candidate]:
+    """At most ``limit`` campaigns of the account, for these purposes, with a ready chunk
+    due: by priority, then the one fed longest ago first (round-robin)."""
+    if not purposes:
+        return []
+    params = {"account": account, "now": now, "purposes": list(purposes), "limit": limit}
+    rows = conn.execute(_CANDIDATES, params).all()
     return [Candidate(int(r.id), Purpose(r.purpose), int(r.priority)) for r in rows]
 
 
 def take_one(conn: Connection, campaign_id: int, now: datetime) -> QueuedChunk | None:
     """The campaign's next due ready chunk, published; None when it has none (or a pause
     committed meanwhile: it always wins)."""
-    row = conn.execute(_NEXT_CHUNK, {"campaign_id": campaign_id, "now": now}).first()
-    if row is None or not campaigns.start(conn, campaign_id):
-        return None
-    chunks.publish(conn, row.id)
-    return QueuedChunk(row.id, campaign_id, row.seq, row.size)
+    row = conn.execute(_TAKE, {"cid": campaign_id, "now": now}).first()
+    return None if row is None else QueuedChunk(row.id, campaign_id, row.seq, row.size)

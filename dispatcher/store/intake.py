@@ -4,17 +4,17 @@ counts, all in the caller's one transaction."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from psycopg import Connection as PgConnection
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, bindparam, exists, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dispatcher.domain.status import CampaignStatus, ChunkStatus, RecipientStatus
 from dispatcher.errors import Conflict
-from dispatcher.store.tables import COUNTERS, Campaign, Chunk
+from dispatcher.store.tables import COUNTERS, Campaign, Chunk, ProviderAccount
 
 COPY_RECIPIENTS = (
     "COPY recipient (campaign_id, n, line, chunk_seq, msisdn, status, reason) FROM STDIN"
@@ -39,17 +39,40 @@ class Tally:
     suppressed: int
 
 
-def create_campaign(conn: Connection, fields: dict[str, Any]) -> int:
-    """The campaign row, ``scheduled``; Conflict when the idempotency key is taken."""
+# Every campaign is created and counted with these two: built once, not per request.
+_CREATE_FIELDS = (
+    "tenant_id", "account", "name", "message", "method", "purpose", "priority", "start_at",
+    "waiting_reason", "next_send_at", "expires_at", "idempotency_key", "callback_url",
+    "reply_url", "encoding", "segments",
+)  # fmt: skip
+_CREATE = (
+    insert(Campaign)
+    .from_select(
+        ["status", "request_hash", *_CREATE_FIELDS],
+        select(
+            literal(CampaignStatus.SCHEDULED.value),
+            literal("pending"),
+            *(
+                bindparam(f"v_{name}", type_=Campaign.__table__.c[name].type)
+                for name in _CREATE_FIELDS
+            ),
+        ).where(exists().where(ProviderAccount.name == bindparam("v_account"))),
+    )
+    .returning(Campaign.id)
+)
+
+
+def create_campaign(conn: Connection, fields: dict[str, Any]) -> int | None:
+    """The campaign row, ``scheduled``; None, changing nothing, when its account has no
+    row yet (``accounts.sync`` makes it); Conflict when the idempotency key is taken."""
+    if unknown := set(fields).difference(_CREATE_FIELDS):
+        raise ValueError(f"not a campaign field here: {', '.join(sorted(unknown))}")
+    params = {f"v_{name}": fields.get(name) for name in _CREATE_FIELDS}
     try:
-        campaign_id = conn.execute(
-            insert(Campaign)
-            .values(status=CampaignStatus.SCHEDULED, request_hash="pending", **fields)
-            .returning(Campaign.id)
-        ).scalar_one()
+        campaign_id = conn.execute(_CREATE, params).scalar()
     except IntegrityError:
         raise Conflict("idempotency_key") from None
-    return int(campaign_id)
+    return None if campaign_id is None else int(campaign_id)
 
 
 def copy_recipients(conn: Connection, blocks: Iterable[str]) -> None:
@@ -83,25 +106,29 @@ def cut_chunks(
     )
 
 
+_COUNTS = (
+    update(Campaign)
+    .where(Campaign.id == bindparam("cid"))
+    .values(
+        {
+            Campaign.submitted: bindparam("submitted"),
+            Campaign.sendable: bindparam("sendable"),
+            Campaign.invalid: bindparam("invalid"),
+            Campaign.duplicate: bindparam("duplicate"),
+            Campaign.suppressed: bindparam("suppressed"),
+            Campaign.chunks: bindparam("n_chunks"),
+            Campaign.request_hash: bindparam("digest"),
+            COUNTERS[RecipientStatus.PENDING]: bindparam("sendable"),
+            COUNTERS[RecipientStatus.INVALID]: bindparam("invalid"),
+            COUNTERS[RecipientStatus.SUPPRESSED]: bindparam("suppressed"),
+        }
+    )
+)
+
+
 def record_counts(
     conn: Connection, campaign_id: int, tally: Tally, chunks: int, request_hash: str
 ) -> None:
     """Intake's counts, and the counters the engine moves from here on."""
-    conn.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id)
-        .values(
-            {
-                Campaign.submitted: tally.submitted,
-                Campaign.sendable: tally.sendable,
-                Campaign.invalid: tally.invalid,
-                Campaign.duplicate: tally.duplicate,
-                Campaign.suppressed: tally.suppressed,
-                Campaign.chunks: chunks,
-                Campaign.request_hash: request_hash,
-                COUNTERS[RecipientStatus.PENDING]: tally.sendable,
-                COUNTERS[RecipientStatus.INVALID]: tally.invalid,
-                COUNTERS[RecipientStatus.SUPPRESSED]: tally.suppressed,
-            }
-        )
-    )
+    params = {"cid": campaign_id, "n_chunks": chunks, "digest": request_hash}
+    conn.execute(_COUNTS, {**asdict(tally), **params})

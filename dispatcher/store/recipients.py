@@ -144,10 +144,11 @@ _SETTLE = text(
 SETTLED = tuple(s for s in RecipientStatus if s not in (PENDING, RecipientStatus.CANCELLED))
 
 
-def settle(conn: Connection, campaign_id: int, outcomes: Sequence[Settle]) -> None:
-    """Many pending recipients' outcomes, and the campaign's counters, in one statement."""
+def settle(conn: Connection, campaign_id: int, outcomes: Sequence[Settle]) -> bool:
+    """Many pending recipients' outcomes, and the campaign's counters, in one statement;
+    True when it ran (the campaign's row is then locked until the transaction ends)."""
     if not outcomes:
-        return
+        return False
     if unknown := {s.status for s in outcomes}.difference(SETTLED):
         raise ValueError(f"a block's outcome cannot be {', '.join(sorted(unknown))}")
     ns = [s.n for s in outcomes]
@@ -166,6 +167,7 @@ def settle(conn: Connection, campaign_id: int, outcomes: Sequence[Settle]) -> No
             **{status.value: status.value for status in SETTLED},
         },
     )
+    return True
 
 
 _DROP_SUPPRESSED = (
@@ -192,6 +194,28 @@ def drop_suppressed(conn: Connection, chunk: ChunkRef, account: str) -> int:
         moves = {(PENDING, RecipientStatus.SUPPRESSED): dropped}
         shift_counters(conn, chunk.campaign_id, moves)
     return dropped
+
+
+# Each pending number, and whether it is on the account's list now: in the common case
+# (none is) one statement reads what to send.
+_SENDABLE = (
+    select(Recipient.n, Recipient.msisdn, Suppression.msisdn.is_not(None))
+    .outerjoin(
+        Suppression,
+        and_(Suppression.account == bindparam("account"), Suppression.msisdn == Recipient.msisdn),
+    )
+    .where(IN_CHUNK, Recipient.status == PENDING)
+    .order_by(Recipient.n)
+)
+
+
+def sendable_numbers(conn: Connection, chunk: ChunkRef, account: str) -> list[tuple[int, str]]:
+    """The chunk's pending numbers, in order, without those that opted out of the
+    account (or it blocked) since intake: those are marked ``suppressed`` now."""
+    rows = conn.execute(_SENDABLE, {**chunk_params(chunk), "account": account}).all()
+    if any(blocked for _n, _m, blocked in rows):
+        drop_suppressed(conn, chunk, account)
+    return [(int(n), str(m)) for n, m, blocked in rows if not blocked]
 
 
 _PENDING_NUMBERS = (

@@ -13,8 +13,19 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, select, text, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    any_,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from dispatcher.domain.numbers import FastNormaliser
 from dispatcher.domain.status import Reason, SuppressionSource
@@ -96,12 +107,17 @@ def all_numbers(conn: Connection, account: str) -> set[str]:
     return set(conn.execute(query).scalars())
 
 
+# Intake asks this for every batch, and for every small campaign: built once.
+_AMONG = select(Suppression.msisdn).where(
+    Suppression.account == bindparam("account"),
+    Suppression.msisdn == any_(bindparam("msisdns", type_=ARRAY(String))),
+)
+
+
 def among(conn: Connection, account: str, msisdns: Sequence[str]) -> set[str]:
     """Which of these numbers are suppressed for the account."""
-    query = select(Suppression.msisdn).where(
-        Suppression.account == account, Suppression.msisdn == any_text(msisdns)
-    )
-    return set(conn.execute(query).scalars())
+    params = {"account": account, "msisdns": list(msisdns)}
+    return set(conn.execute(_AMONG, params).scalars())
 
 
 EXPORT_COLUMNS = ("account", "msisdn", "reason", "source", "by", "at")

@@ -40,6 +40,7 @@ from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, mappe
 
 from dispatcher.domain.message import Method
 from dispatcher.domain.status import (
+    CAMPAIGN_ACTIVE,
     CHUNK_OPEN,
     CampaignStatus,
     ChunkStatus,
@@ -139,6 +140,15 @@ class Campaign(Base):
         Index("ix_campaign_status_priority", "status", "priority"),
         # Reports: the campaigns whose recipients may have changed in a date range.
         Index("ix_campaign_tenant_id_updated_at", "tenant_id", "updated_at"),
+        # The feeder's order, among the campaigns that may send (store.feeding).
+        Index(
+            "ix_campaign_feed",
+            "account",
+            sql("priority DESC"),
+            sql("last_fed_at ASC NULLS FIRST"),
+            "id",
+            postgresql_where=sql(_in("status", CAMPAIGN_ACTIVE)),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

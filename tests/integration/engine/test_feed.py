@@ -87,3 +87,25 @@ def test_a_pause_during_feeding_is_not_undone(h: EngineHarness) -> None:
     assert result == [[]]
     assert h.campaign(cid)["status"] == "paused"
     assert h.q("SELECT DISTINCT status FROM chunk WHERE campaign_id = :c", c=cid) == [("ready",)]
+
+
+def test_campaigns_whose_window_is_shut_never_stand_before_open_ones(h: EngineHarness) -> None:
+    """Saturday 16:00: the provider still sends, Ley 2300 does not.  More urgent commercial
+    campaigns than the feeder reads in one tick come first in its order, yet the
+    transactional one is fed on the first tick, and the commercial ones sleep until
+    Monday 08:00 (the provider opens at 8, Ley 2300 at 7)."""
+    from tests.integration.engine.harness import bogota
+
+    h.clock.now = bogota("2026-11-28 16:00:00")  # a Saturday
+    shut = [
+        h.submit(h.numbers(1), purpose="commercial", priority="high")
+        for _ in range(3 * h.settings.feed_depth)
+    ]
+    urgent = h.submit(h.numbers(1))
+    published = h.feed()
+    campaigns = {h.q("SELECT campaign_id FROM chunk WHERE id = :i", i=c)[0][0] for c in published}
+    assert campaigns == {urgent}
+    asleep = h.q(
+        "SELECT DISTINCT status, not_before FROM chunk WHERE campaign_id = ANY(:ids)", ids=shut
+    )
+    assert asleep == [("deferred", bogota("2026-11-30 08:00:00"))]

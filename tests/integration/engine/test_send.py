@@ -289,12 +289,17 @@ def test_a_duplicate_message_for_a_chunk_sent_meanwhile_takes_no_slot(h: EngineH
         reserved.append(account)
         return real_reserve(account, spacing_s)
 
+    calls: list[str] = []
+
     def acquire_after_the_original_went_out(
         account: str, token: str, n: int, lease_s: float
     ) -> float:
-        # While the duplicate waited for its in-flight place, the original was sent.
+        # The duplicate waits for an in-flight place; meanwhile the original is sent.
         from tests.builders import a_chunk
 
+        calls.append(token)
+        if len(calls) == 1:
+            return 0.5  # every place is taken: try again in half a second
         a_chunk(h.engine, chunk_id, status="done")
         return real_acquire(account, token, n, lease_s)
 

@@ -70,16 +70,48 @@ def test_slot_waits_and_releases(twin: MemoryLimiter, clock: FakeClock) -> None:
     assert twin.acquire("acct", "other", 1, 60) == 0  # every place was given back
 
 
-def test_a_chunk_sent_meanwhile_costs_no_slot(twin: MemoryLimiter, clock: FakeClock) -> None:
+def test_a_chunk_sent_while_waiting_for_a_place_costs_no_slot(
+    twin: MemoryLimiter, clock: FakeClock
+) -> None:
+    assert twin.acquire("acct", "busy", 1, 60) == 0  # someone holds the only place
+    asked: list[bool] = []
+
+    def still_wanted() -> bool:
+        asked.append(True)
+        return False
+
+    def sleep(s: float) -> None:  # the holder gives its place back while we wait
+        clock.advance(s)
+        twin.release("acct", "busy")
+
     with slot(
         twin,
         "acct",
         "dup",
         spacing_s=2.0,
         max_in_flight=1,
-        sleep=clock.advance,
-        still_wanted=lambda: False,
+        sleep=sleep,
+        still_wanted=still_wanted,
     ) as wanted:
         assert wanted is False
+    assert asked == [True]
     # No slot was reserved: the next request is only the cold-start interval away.
     assert twin.reserve("acct", 2.0) == 2.0
+
+
+def test_a_place_had_at_once_asks_nothing_more(twin: MemoryLimiter, clock: FakeClock) -> None:
+    """The chunk was read a moment ago; the claim's own check covers the rest."""
+
+    def still_wanted() -> bool:
+        raise AssertionError("asked without having waited")
+
+    with slot(
+        twin,
+        "acct",
+        "t",
+        spacing_s=2.0,
+        max_in_flight=1,
+        sleep=clock.advance,
+        still_wanted=still_wanted,
+    ) as wanted:
+        assert wanted is True
