@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     feed_depth: int = Field(3, ge=1, le=100)
     callback_allow_private: bool = False  # callbacks to http:// and private addresses too
     metrics_token: SecretStr | None = None  # /metrics needs "Authorization: Bearer <it>"
+    # A worker serves its sending figures (all its pool processes) on this port; unset: off.
+    worker_metrics_port: int | None = Field(None, ge=1, le=65535)
+    worker_metrics_host: str = "127.0.0.1"  # 0.0.0.0 for a scraper on another host
+    log_format: Literal["text", "json"] = "text"  # json: one object a line
     sweep_after_s: float = Field(60.0, gt=0)
     clock_offset_s: float = 0.0
 

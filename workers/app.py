@@ -3,17 +3,32 @@ per worker process after fork (``runtime()``), never at import time."""
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import beat_init, worker_init, worker_process_init
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    beat_init,
+    worker_init,
+    worker_process_init,
+)
 from kombu import Queue  # type: ignore[attr-defined]
 
+from dispatcher.logs import formatter, use_json_logs
 from dispatcher.settings import get_settings
+from workers import metrics
 from workers.constants import BEAT_QUEUE, CALLBACK_QUEUE, SEND_QUEUE, Task
 
 settings = get_settings()
+if settings.log_format == "json":
+    # Before Celery sets logging up: it keeps a root logger that has a handler, so every
+    # line (Python's warnings too) is one JSON object from the first.
+    use_json_logs()
+# Before anything imports prometheus_client: where the pool processes write their figures.
+METRICS_DIR = metrics.prepare(settings)
 app = Celery("pregonero", include=["workers.tasks", "workers.control"])
 
 # The longest a send task can run: slot wait plus the longest request, plus margin.
@@ -77,6 +92,23 @@ def _refuse_without_credentials(**_: object) -> None:
         require_credentials(get_settings())
     except ConfigError as exc:
         raise SystemExit(f"error: {exc}") from None
+
+
+@worker_init.connect
+def _serve_metrics(**_: object) -> None:
+    """One /metrics per worker, for all its pool processes (workers/metrics.py)."""
+    if METRICS_DIR is not None:
+        metrics.serve(settings, METRICS_DIR)
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _log_format(logger: logging.Logger, **_: object) -> None:
+    """PREGONERO_LOG_FORMAT=json: one JSON object a line from workers and beat too."""
+    if settings.log_format == "json":
+        chosen = formatter("json")
+        for handler in logger.handlers:
+            handler.setFormatter(chosen)
 
 
 @worker_process_init.connect

@@ -59,5 +59,12 @@ def _build() -> Runtime:
     clients = {a.name: client_for(a, settings) for a in configured}
     by_name = {a.name: a for a in configured}
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    sender = Sender(engine, settings, by_name, clients.__getitem__, limiter, clock, worker)
+    observer = None
+    if settings.worker_metrics_port is not None:  # made here: after the fork (metrics.py)
+        from workers.metrics import PrometheusObserver
+
+        observer = PrometheusObserver()
+    sender = Sender(
+        engine, settings, by_name, clients.__getitem__, limiter, clock, worker, observer=observer
+    )
     return Runtime(os.getpid(), settings, engine, clock, limiter, clients.__getitem__, sender)

@@ -7,12 +7,23 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
 from fastapi.concurrency import run_in_threadpool
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_latest
-from sqlalchemy import Engine, func, select, text
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Metric,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import Engine, text
 
+from dispatcher.accounts import configured_accounts
 from dispatcher.api.deps import EngineDep, SettingsDep
 from dispatcher.api.problems import problem
-from dispatcher.store.tables import Campaign
+from dispatcher.domain.status import CAMPAIGN_OPEN, CHUNK_UNSENT, PauseReason, Purpose
+from dispatcher.settings import Settings
+from dispatcher.store import observe
 
 router = APIRouter(tags=["health"])
 
@@ -52,16 +63,98 @@ async def readyz(engine: EngineDep) -> Any:
     return {"status": "ready"}
 
 
-def _read_state(engine: Engine) -> None:
-    """Gauges read at scrape time from the campaigns' counters (not a scan of recipients)."""
+def _state_families(engine: Engine, settings: Settings) -> list[Metric]:
+    """Gauges read at scrape time (store.observe): the counters on campaign rows and the
+    unsent chunks, never a scan of recipients.  Series exist for every configured
+    account and status, zero included, so alerts and panels always have one."""
     with engine.connect() as conn:
-        campaigns, uncertain = conn.execute(
-            select(func.count(), func.coalesce(func.sum(Campaign.n_uncertain), 0)).where(
-                Campaign.n_uncertain > 0
+        now_state = observe.state(conn)
+    NEEDING_ATTENTION.set(now_state.campaigns_uncertain)
+    UNCERTAIN.set(now_state.uncertain_recipients)
+    configured = configured_accounts(settings)
+    names = [a.name for a in configured]
+    campaigns = GaugeMetricFamily(
+        "pregonero_campaigns",
+        "Campaigns not finished, by status and what they wait for",
+        labels=["status", "waiting_reason"],
+    )
+    for (status, reason), n in sorted(now_state.campaigns.items()):
+        campaigns.add_metric([status, reason], n)
+    for status in CAMPAIGN_OPEN:
+        if not any(s == status for s, _r in now_state.campaigns):
+            campaigns.add_metric([status.value, ""], 0)
+    chunks = GaugeMetricFamily(
+        "pregonero_chunks",
+        "Chunks not sent yet, by account and status",
+        labels=["account", "status"],
+    )
+    for name in names:
+        for status in CHUNK_UNSENT:
+            chunks.add_metric([name, status.value], now_state.chunks.get((name, status.value), 0))
+    oldest = GaugeMetricFamily(
+        "pregonero_oldest_ready_chunk_seconds",
+        "How long the account's oldest ready, due chunk has waited for the feeder (0: none)",
+        labels=["account"],
+    )
+    paused = GaugeMetricFamily(
+        "pregonero_account_paused", "1 while the account is paused", labels=["account"]
+    )
+    paused_for = GaugeMetricFamily(
+        "pregonero_account_paused_seconds",
+        "How long the account has been paused, by reason (only while paused)",
+        labels=["account", "reason"],
+    )
+    balance = GaugeMetricFamily(
+        "pregonero_account_balance", "The account's last balance reading", labels=["account"]
+    )
+    balance_age = GaugeMetricFamily(
+        "pregonero_account_balance_age_seconds",
+        "How old the account's last balance reading is",
+        labels=["account"],
+    )
+    pace = GaugeMetricFamily(
+        "pregonero_account_block_interval_seconds",
+        "The account's pace: one request start per this many seconds",
+        labels=["account"],
+    )
+    window = GaugeMetricFamily(
+        "pregonero_account_window_open",
+        "1 while the account may send messages of this purpose now",
+        labels=["account", "purpose"],
+    )
+    rows = {a.name: a for a in now_state.accounts}
+    now = now_state.now
+    for account in configured:
+        name = account.name
+        oldest.add_metric([name], now_state.oldest_ready_s.get(name, 0.0))
+        pace.add_metric([name], account.block_interval_s)
+        for purpose in Purpose:
+            window.add_metric(
+                [name, purpose.value], float(settings.window_for(purpose).is_open(now))
             )
-        ).one()
-    NEEDING_ATTENTION.set(campaigns)
-    UNCERTAIN.set(uncertain)
+        row = rows.get(name)
+        paused.add_metric([name], float(bool(row and row.paused)))
+        if row is None:
+            continue
+        if row.paused and row.paused_at is not None:
+            since = (now - row.paused_at).total_seconds()
+            reason = row.pause_reason or PauseReason.OPERATOR
+            paused_for.add_metric([name, reason.value], since)
+        if row.last_balance is not None:
+            balance.add_metric([name], float(row.last_balance))
+        if row.checked_at is not None:
+            balance_age.add_metric([name], (now - row.checked_at).total_seconds())
+    return [campaigns, chunks, oldest, paused, paused_for, balance, balance_age, pace, window]
+
+
+class _Families:
+    """A collector of families read once for this scrape."""
+
+    def __init__(self, families: list[Metric]):
+        self.families = families
+
+    def collect(self) -> list[Metric]:
+        return self.families
 
 
 @router.get("/metrics", include_in_schema=False, response_model=None)
@@ -79,5 +172,8 @@ async def metrics(
                 slug="unauthorised",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-    await run_in_threadpool(_read_state, engine)
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    families = await run_in_threadpool(_state_families, engine, settings)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Families(families))
+    body = generate_latest() + generate_latest(registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -172,7 +172,9 @@ def api(
     """Serve the HTTP API (OpenAPI at /docs)."""
     import uvicorn
 
-    get_settings()  # fail now, with a clear message, on a bad setting
+    from dispatcher.logs import uvicorn_config
+
+    settings = get_settings()  # fail now, with a clear message, on a bad setting
     uvicorn.run(
         "dispatcher.api.app:create_app",
         factory=True,
@@ -180,5 +182,6 @@ def api(
         port=port,
         workers=workers,
         log_level="info",
+        log_config=uvicorn_config(settings.log_format),
         access_log=False,
     )

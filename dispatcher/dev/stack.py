@@ -171,27 +171,36 @@ class Stack:
         self.tenant_id = reads.tenant_id(self.engine, name)
 
     # -- processes ------------------------------------------------------------------------
-    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+    def _spawn(
+        self, name: str, argv: list[str], env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{name}.log").open("ab")
         return subprocess.Popen(
             argv,
-            env=self.env,
+            env={**self.env, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped with its children
         )
 
     def start_worker(
-        self, name: str, concurrency: int = 1, loglevel: str = "INFO", pool: str = "prefork"
+        self,
+        name: str,
+        concurrency: int = 1,
+        loglevel: str = "INFO",
+        pool: str = "prefork",
+        env: dict[str, str] | None = None,
     ) -> None:
         """A worker; ``pool="threads"`` with enough threads keeps accounts apart (the
-        runbook's sizing rule: accounts x FEED_DEPTH + 2)."""
+        runbook's sizing rule: accounts x FEED_DEPTH + 2).  ``env``: settings of this
+        worker only (its metrics port, say)."""
         self.workers[name] = self._spawn(
             name,
             [
                 str(BIN / "celery"),
                 "-A",
                 "workers",
+                *self._quiet(),
                 "worker",
                 "--pool",
                 pool,
@@ -204,6 +213,7 @@ class Stack:
                 "--without-mingle",
                 "--without-gossip",
             ],
+            env,
         )
 
     def kill_worker(self, name: str) -> None:
@@ -219,6 +229,7 @@ class Stack:
                 str(BIN / "celery"),
                 "-A",
                 "workers",
+                *self._quiet(),
                 "beat",
                 "--loglevel",
                 "INFO",
@@ -226,6 +237,10 @@ class Stack:
                 str(self.logs / "beat-schedule"),
             ],
         )
+
+    def _quiet(self) -> list[str]:
+        """With JSON logs, no start banner (plain text) from worker or beat: ``celery -q``."""
+        return ["--quiet"] if self.settings_env.get("PREGONERO_LOG_FORMAT") == "json" else []
 
     def start_api(self, port: int, workers: int = 1) -> str:
         argv = [str(BIN / "pregonero"), "api", "--port", str(port), "--workers", str(workers)]

@@ -1,5 +1,6 @@
 """The ports the core needs from the outside, so the core never imports Celery or Redis:
-a limiter (workers/limiter.py: Redis, or its in-memory twin), a clock, a publisher."""
+a limiter (workers/limiter.py: Redis, or its in-memory twin), a clock, a publisher, and
+an observer of each send (workers/metrics.py: Prometheus; by default nothing)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Protocol
 
+from dispatcher.domain.plan import BlockPlan
 from dispatcher.store.rows import QueuedChunk
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,30 @@ def system_clock(offset_s: float = 0.0) -> Clock:
         return datetime.fromtimestamp(time.time() + offset_s, UTC)
 
     return now
+
+
+class Observer(Protocol):
+    """What a send tells whoever counts: figures labelled by account only (and by the
+    plan's verdict and each number's outcome and code), never a campaign or a number."""
+
+    def waited_for_slot(self, account: str, seconds: float) -> None: ...
+
+    def provider_answered(self, account: str, seconds: float) -> None: ...
+
+    def block_recorded(self, account: str, plan: BlockPlan) -> None: ...
+
+
+class Unobserved:
+    """The observer when nobody counts (tests, the CLI)."""
+
+    def waited_for_slot(self, account: str, seconds: float) -> None:
+        pass
+
+    def provider_answered(self, account: str, seconds: float) -> None:
+        pass
+
+    def block_recorded(self, account: str, plan: BlockPlan) -> None:
+        pass
 
 
 class Limiter(Protocol):

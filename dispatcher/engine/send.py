@@ -35,8 +35,9 @@ from dispatcher.domain.plan import (
 )
 from dispatcher.domain.status import LEY_2300, ChunkStatus
 from dispatcher.domain.window import SendWindow
-from dispatcher.engine.ports import Clock, Limiter, on_time, slot
+from dispatcher.engine.ports import Clock, Limiter, Observer, Unobserved, on_time, slot
 from dispatcher.errors import ProviderError
+from dispatcher.logs import about
 from dispatcher.provider.client import ProviderClient
 from dispatcher.settings import Settings
 from dispatcher.store import chunks, recipients, sending
@@ -89,10 +90,12 @@ class Sender:
         clock: Clock,
         worker: str,
         sleep: Callable[[float], None] = time.sleep,
+        observer: Observer | None = None,
     ):
         self.engine, self.settings, self.client_for = engine, settings, client_for
         self.accounts = accounts
         self.limiter, self.clock, self.worker, self.sleep = limiter, clock, worker, sleep
+        self.observer = observer or Unobserved()
 
     def send_chunk(self, chunk_id: int) -> SendResult:
         # One connection for the whole send, a transaction per step: one checkout (and
@@ -106,6 +109,7 @@ class Sender:
             return job
         s, account = self.settings, job.row.account
         spacing_s = job.account.block_interval_s + s.slot_margin_s
+        waiting_since = time.monotonic()
         with slot(
             self.limiter,
             account,
@@ -117,6 +121,7 @@ class Sender:
         ) as wanted:
             if not wanted:
                 return SendResult(chunk_id, Gate.GONE, detail="claimed elsewhere")
+            self.observer.waited_for_slot(account, time.monotonic() - waiting_since)
             attempts = self._claim(conn, job)
             if isinstance(attempts, SendResult):
                 return attempts
@@ -131,8 +136,10 @@ class Sender:
                     before_send=lambda: on_time(self.limiter, account, spacing_s, self.sleep),
                 )
             except ProviderError as exc:
+                self.observer.provider_answered(account, time.monotonic() - claimed_at)
                 plan = decide_failure(block, exc, self.clock())
             else:
+                self.observer.provider_answered(account, time.monotonic() - claimed_at)
                 if answer.unexpected:
                     log.warning(
                         "chunk %s: the answer names numbers we did not send: %s",
@@ -141,6 +148,7 @@ class Sender:
                     )
                 plan = decide_answer(block, answer, job.window, self.clock())
         self._record(conn, job.row, plan, claimed_at)
+        self.observer.block_recorded(account, plan)
         self._log(job.row, plan)
         return SendResult(
             chunk_id, plan.verdict, job.row.chunk.campaign_id, _detail(plan), plan.counts()
@@ -262,16 +270,37 @@ class Sender:
 
     def _log(self, row: ChunkToSend, plan: BlockPlan) -> None:
         chunk = row.chunk
+        fields = {"campaign_id": chunk.campaign_id, "chunk_id": chunk.id, "account": row.account}
         if plan.pause is not None:
-            log.warning("account %s paused (%s): %s", row.account, plan.pause, plan.error or "")
+            log.warning(
+                "account %s paused (%s): %s",
+                row.account,
+                plan.pause,
+                plan.error or "",
+                extra=about(event="account_paused", **fields),
+            )
         match plan.verdict:
             case Verdict.UNCERTAIN:
-                log.error("chunk %s is uncertain: %s", chunk.id, plan.error)
+                log.error(
+                    "chunk %s is uncertain: %s",
+                    chunk.id,
+                    plan.error,
+                    extra=about(event="chunk_uncertain", **fields),
+                )
             case Verdict.FAIL:
-                log.error("campaign %s failed: %s", chunk.campaign_id, plan.error)
+                log.error(
+                    "campaign %s failed: %s",
+                    chunk.campaign_id,
+                    plan.error,
+                    extra=about(event="campaign_failed", **fields),
+                )
             case Verdict.RETRY:
                 log.warning(
-                    "chunk %s never left (%s); retry at %s", chunk.id, plan.error, plan.not_before
+                    "chunk %s never left (%s); retry at %s",
+                    chunk.id,
+                    plan.error,
+                    plan.not_before,
+                    extra=about(event="chunk_retry", **fields),
                 )
             case Verdict.DEFER if plan.clocks_disagree:
                 log.error(
@@ -280,6 +309,14 @@ class Sender:
                     self.settings.send_window,
                     chunk.id,
                     plan.not_before,
+                    extra=about(event="clocks_disagree", **fields),
+                )
+            case _:
+                log.info(
+                    "chunk %s: %s",
+                    chunk.id,
+                    plan.verdict.value,
+                    extra=about(event="block_recorded", **fields),
                 )
 
 
