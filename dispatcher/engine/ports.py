@@ -52,6 +52,29 @@ class Unobserved:
         pass
 
 
+class Guarded:
+    """An observer whose failures never reach a send: a figure lost is logged, and the
+    block goes on (it may be between its claim and its request)."""
+
+    def __init__(self, inner: Observer):
+        self.inner = inner
+
+    def _call(self, what: str, *args: object) -> None:
+        try:
+            getattr(self.inner, what)(*args)
+        except Exception as exc:
+            log.warning("could not count %s: %s: %s", what, type(exc).__name__, exc)
+
+    def waited_for_slot(self, account: str, seconds: float) -> None:
+        self._call("waited_for_slot", account, seconds)
+
+    def provider_answered(self, account: str, seconds: float) -> None:
+        self._call("provider_answered", account, seconds)
+
+    def block_recorded(self, account: str, plan: BlockPlan) -> None:
+        self._call("block_recorded", account, plan)
+
+
 class Limiter(Protocol):
     """One request start per interval per account, and at most N requests in flight."""
 

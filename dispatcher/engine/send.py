@@ -35,7 +35,15 @@ from dispatcher.domain.plan import (
 )
 from dispatcher.domain.status import LEY_2300, ChunkStatus
 from dispatcher.domain.window import SendWindow
-from dispatcher.engine.ports import Clock, Limiter, Observer, Unobserved, on_time, slot
+from dispatcher.engine.ports import (
+    Clock,
+    Guarded,
+    Limiter,
+    Observer,
+    Unobserved,
+    on_time,
+    slot,
+)
 from dispatcher.errors import ProviderError
 from dispatcher.logs import about
 from dispatcher.provider.client import ProviderClient
@@ -95,7 +103,7 @@ class Sender:
         self.engine, self.settings, self.client_for = engine, settings, client_for
         self.accounts = accounts
         self.limiter, self.clock, self.worker, self.sleep = limiter, clock, worker, sleep
-        self.observer = observer or Unobserved()
+        self.observer: Observer = Guarded(observer) if observer else Unobserved()
 
     def send_chunk(self, chunk_id: int) -> SendResult:
         # One connection for the whole send, a transaction per step: one checkout (and

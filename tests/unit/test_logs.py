@@ -66,3 +66,23 @@ def test_codes_are_bounded_labels() -> None:
     assert code_label(-8) == "-8"
     assert code_label(-999) == "other"
     assert code_label(None) == "none"
+
+
+def test_a_failing_observer_never_reaches_a_send() -> None:
+    from dispatcher.domain.plan import BlockPlan, Verdict
+    from dispatcher.engine.ports import Guarded
+
+    class Broken:
+        def waited_for_slot(self, account: str, seconds: float) -> None:
+            raise OSError("disk full")
+
+        def provider_answered(self, account: str, seconds: float) -> None:
+            raise OSError("disk full")
+
+        def block_recorded(self, account: str, plan: BlockPlan) -> None:
+            raise OSError("disk full")
+
+    guarded = Guarded(Broken())
+    guarded.waited_for_slot("a", 1.0)
+    guarded.provider_answered("a", 1.0)
+    guarded.block_recorded("a", BlockPlan(Verdict.DONE))
