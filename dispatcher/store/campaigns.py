@@ -77,7 +77,8 @@ def running_without_open_chunks(conn: Connection) -> list[int]:
     return [int(i) for i in rows]
 
 
-# Fed now: running, its place in the round-robin moved to the back, waiting for nothing.
+# Fed now (store.feeding takes a chunk): running, its place in the round-robin moved to
+# the back, waiting for nothing.
 STARTED = {
     Campaign.status: CampaignStatus.RUNNING,
     Campaign.last_fed_at: func.clock_timestamp(),
@@ -86,18 +87,6 @@ STARTED = {
     Campaign.started_at: func.coalesce(Campaign.started_at, func.now()),
     Campaign.updated_at: func.now(),
 }
-_START = (
-    update(Campaign)
-    .where(Campaign.id == bindparam("campaign_id"), Campaign.status.in_(CAMPAIGN_ACTIVE))
-    .values(STARTED)
-)
-
-
-def start(conn: Connection, campaign_id: int) -> bool:
-    """The feeder takes a chunk of it: it is running, fed now (round-robin), waits for
-    nothing.  False when a pause committed meanwhile: READ COMMITTED re-checks the
-    condition on the newest row version, so a pause always wins."""
-    return bool(conn.execute(_START, {"campaign_id": campaign_id}).rowcount)
 
 
 def wait_for(

@@ -270,12 +270,12 @@ def requeue_uncertain(conn: Connection, campaign_id: int) -> int:
     )
 
 
+# Handed to the broker (store.feeding; published after the transaction commits).
 PUBLISHED = {
     Chunk.status: ChunkStatus.QUEUED,
     Chunk.published_at: func.now(),
     Chunk.waiting_reason: None,
 }
-_PUBLISH = update(Chunk).where(Chunk.id == bindparam("chunk_id")).values(PUBLISHED)
 
 
 def close_uncertain(conn: Connection, campaign_id: int, outcome: RecipientStatus) -> int:
@@ -297,11 +297,6 @@ def close_uncertain(conn: Connection, campaign_id: int, outcome: RecipientStatus
         )
         for r in refs
     )
-
-
-def publish(conn: Connection, chunk_id: int) -> None:
-    """The feeder hands it to the broker (after this transaction commits)."""
-    conn.execute(_PUBLISH, {"chunk_id": chunk_id})
 
 
 def release_due(conn: Connection, now: datetime) -> int:
