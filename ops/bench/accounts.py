@@ -24,6 +24,7 @@ import time
 from itertools import pairwise
 
 import httpx
+from procs import answers  # ops/bench/, the script's own folder
 
 from dispatcher.accounts import worker_threads
 from dispatcher.dev import services as devservices
@@ -76,7 +77,7 @@ def first_block_latency(stack: Stack, tries: int) -> list[float]:
     """From a one-number campaign's 201 to its request at the simulator."""
     port = free_port()
     base = stack.start_api(port)
-    wait_until(lambda: _ready(base), 60, "the API")
+    wait_until(lambda: answers(base + "/readyz"), 60, "the API")
     auth = {"Authorization": f"Bearer {create_key(stack.engine, 'bench')}"}
     latencies = []
     rng = random.Random(7)
@@ -99,13 +100,6 @@ def first_block_latency(stack: Stack, tries: int) -> list[float]:
         # Idle again (its slot is free), and at a random moment against beat's schedule.
         time.sleep(stack.settings.block_interval_s + 0.2 + rng.uniform(0, 1))
     return latencies
-
-
-def _ready(base: str) -> bool:
-    try:
-        return httpx.get(base + "/readyz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def main() -> None:

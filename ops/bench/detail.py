@@ -18,6 +18,7 @@ import statistics
 import time
 
 import httpx
+from procs import answers  # ops/bench/, the script's own folder
 
 from dispatcher.dev import services as devservices
 from dispatcher.dev.services import free_port, wait_until
@@ -42,7 +43,7 @@ def main() -> None:
         cid = stack.submit(numbers, name="detail")
         stack.start_worker("bench", concurrency=1, loglevel="WARNING")
         stack.start_beat()
-        wait_until(lambda: _up(api), 60, "the API")
+        wait_until(lambda: answers(api + "/healthz"), 60, "the API")
         wait_until(lambda: _accepted(stack, cid) >= 3_000, 120, "sending under way", 0.2)
         times = []
         with httpx.Client(base_url=api, headers={"Authorization": f"Bearer {key}"}) as http:
@@ -87,13 +88,6 @@ def main() -> None:
 
 def _accepted(stack: Stack, cid: int) -> int:
     return int(stack.q("SELECT n_accepted FROM campaign WHERE id = :c", c=cid)[0][0])
-
-
-def _up(api: str) -> bool:
-    try:
-        return httpx.get(api + "/healthz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 if __name__ == "__main__":

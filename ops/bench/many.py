@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime
 
 import httpx
-from procs import flat_out_stack  # ops/bench/, the script's own folder
+from procs import answers, flat_out_stack  # ops/bench/, the script's own folder
 
 from dispatcher.dev.services import free_port, wait_until
 from dispatcher.dev.stack import Stack
@@ -110,7 +110,7 @@ def main() -> None:
     try:
         api = stack.start_api(free_port(), workers=args.api_workers)
         key = create_key(stack.engine, "bench")
-        wait_until(lambda: _up(api), 60, "the API")
+        wait_until(lambda: answers(api + "/healthz"), 60, "the API")
         accepted_s = submit_all(api, key, args.campaigns, args.clients)
         with stack.engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
@@ -161,13 +161,6 @@ def main() -> None:
     print(f"fairness: at most {overtaken} later campaigns went before an earlier one")
     ok = rate >= 500 and tick <= 20 and page <= 20
     print(f"targets (>=500/s, tick <=20 ms, page <=20 ms): {'met' if ok else 'NOT met'}")
-
-
-def _up(api: str) -> bool:
-    try:
-        return httpx.get(api + "/healthz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 if __name__ == "__main__":

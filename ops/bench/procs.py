@@ -21,16 +21,22 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def answers(url: str) -> bool:
+    """The URL answers 200 (the API's /healthz or /readyz)."""
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def wait_up(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit("the API process exited")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
+        if answers(url + "/healthz"):
+            return
+        time.sleep(0.2)
     raise SystemExit("the API did not start")
 
 
