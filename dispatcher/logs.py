@@ -40,7 +40,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "event": getattr(record, "event", None) or record.name.rsplit(".", 1)[-1],
+            "event": getattr(record, "event", None) or record.name,  # its logger by default
             "message": redact(record.getMessage()),
         }
         for name in FIELDS[1:]:
@@ -67,14 +67,6 @@ def formatter(log_format: str) -> logging.Formatter:
     return JsonFormatter() if log_format == "json" else RedactingFormatter(TEXT_FORMAT)
 
 
-def use_format(log_format: str, loggers: tuple[str, ...] = ("",)) -> None:
-    """Every handler of these loggers (the root by default) writes in ``log_format``."""
-    chosen = formatter(log_format)
-    for name in loggers:
-        for handler in logging.getLogger(name).handlers:
-            handler.setFormatter(chosen)
-
-
 def use_json_logs(level: int = logging.INFO) -> None:
     """The root logger writes JSON to stderr, and Python's warnings go through it."""
     root = logging.getLogger()
@@ -87,9 +79,10 @@ def use_json_logs(level: int = logging.INFO) -> None:
 
 def uvicorn_config(log_format: str, level: str = "INFO") -> dict[str, Any]:
     """uvicorn's ``log_config`` writing our format to stderr (access lines included)."""
-    factory = "dispatcher.logs.JsonFormatter" if log_format == "json" else None
     fmt: dict[str, Any] = (
-        {"()": factory} if factory else {"()": RedactingFormatter, "format": TEXT_FORMAT}
+        {"()": JsonFormatter}
+        if log_format == "json"
+        else {"()": RedactingFormatter, "format": TEXT_FORMAT}
     )
     return {
         "version": 1,

@@ -72,7 +72,6 @@ def _state_families(engine: Engine, settings: Settings) -> list[Metric]:
     NEEDING_ATTENTION.set(now_state.campaigns_uncertain)
     UNCERTAIN.set(now_state.uncertain_recipients)
     configured = configured_accounts(settings)
-    names = [a.name for a in configured]
     campaigns = GaugeMetricFamily(
         "pregonero_campaigns",
         "Campaigns not finished, by status and what they wait for",
@@ -88,9 +87,6 @@ def _state_families(engine: Engine, settings: Settings) -> list[Metric]:
         "Chunks not sent yet, by account and status",
         labels=["account", "status"],
     )
-    for name in names:
-        for status in CHUNK_UNSENT:
-            chunks.add_metric([name, status.value], now_state.chunks.get((name, status.value), 0))
     oldest = GaugeMetricFamily(
         "pregonero_oldest_ready_chunk_seconds",
         "How long the account's oldest ready, due chunk has waited for the feeder (0: none)",
@@ -126,6 +122,8 @@ def _state_families(engine: Engine, settings: Settings) -> list[Metric]:
     now = now_state.now
     for account in configured:
         name = account.name
+        for status in CHUNK_UNSENT:
+            chunks.add_metric([name, status.value], now_state.chunks.get((name, status.value), 0))
         oldest.add_metric([name], now_state.oldest_ready_s.get(name, 0.0))
         pace.add_metric([name], account.block_interval_s)
         for purpose in Purpose:

@@ -80,6 +80,7 @@ def submit(
     info = check_spec(spec, account.links_allowed, settings.callback_allow_private)
     numbers = iter(numbers)
     head = list(islice(numbers, BATCH))  # all of a small campaign: read before the COPY
+    small = len(head) < BATCH
     with engine.connect() as conn, conn.begin():
         fields = {
             "tenant_id": tenant_id,
@@ -106,7 +107,7 @@ def submit(
                 accounts.sync(other, [account])
             campaign_id = store.create_campaign(conn, fields)
             assert campaign_id is not None, "the account's row was just made"
-        if len(head) < BATCH:  # one batch: asked on this connection, then one COPY
+        if small:  # one batch: asked on this connection, then one COPY
             suppressed: Callable[[list[str]], set[str]] = partial(
                 suppressions.among, conn, account.name
             )
@@ -119,7 +120,7 @@ def submit(
             FastNormaliser(settings.default_region),
             suppressed,
         )
-        if len(head) < BATCH:
+        if small:
             store.copy_recipients(conn, list(rows.rows(head)))
         else:
             store.copy_recipients(conn, rows.rows(chain(head, numbers)))
