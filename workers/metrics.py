@@ -18,7 +18,6 @@ provider's code (its known codes; a positive code, which is a reference, is
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,10 +45,12 @@ def prepare(settings: Settings) -> Path | None:
 
 
 def serve(settings: Settings, directory: Path) -> None:
-    """In the worker's main process, before the pool starts: a fresh directory (figures
-    of an earlier run are not this one's) and the HTTP server."""
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
+    """In the worker's main process, before the pool starts: the directory without the
+    figures of an earlier run (they are not this one's; only prometheus_client's own
+    ``*.db`` files go, whatever else a given directory holds) and the HTTP server."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for leftover in directory.glob("*.db"):
+        leftover.unlink(missing_ok=True)
     from prometheus_client import CollectorRegistry, multiprocess, start_http_server, values
 
     # Celery's command line may have imported prometheus_client before ``prepare`` ran
