@@ -51,7 +51,7 @@ class AccountOut(BaseModel):
     window: WindowOut
 
 
-def _view(account: Account, who: Caller, engine: Engine, settings: Settings) -> dict[str, Any]:
+def view(account: Account, who: Caller, engine: Engine, settings: Settings) -> dict[str, Any]:
     with engine.connect() as conn:
         found = accounts.states(conn, [account.name])
     state = found[0] if found else None
@@ -93,7 +93,7 @@ def _view(account: Account, who: Caller, engine: Engine, settings: Settings) -> 
     }
 
 
-def _visible(who: Caller, settings: Settings) -> list[Account]:
+def visible(who: Caller, settings: Settings) -> list[Account]:
     return [
         a
         for a in configured_accounts(settings)
@@ -108,7 +108,7 @@ def _default(settings: Settings) -> str:
 
 
 def _one(name: str, who: Caller, settings: Settings) -> Account:
-    found = next((a for a in _visible(who, settings) if a.name == name), None)
+    found = next((a for a in visible(who, settings) if a.name == name), None)
     if found is None:
         raise NotFound(f"there is no provider account {name!r} for this key; GET /v1/accounts")
     return found
@@ -117,25 +117,23 @@ def _one(name: str, who: Caller, settings: Settings) -> Account:
 @router.get("/accounts", response_model=list[AccountOut], responses=PROBLEMS)
 async def list_accounts(who: CallerDep, engine: EngineDep, settings: SettingsDep) -> Any:
     """The accounts this key may send through: pause and why, pace, the window."""
-    return [
-        await run_in_threadpool(_view, a, who, engine, settings) for a in _visible(who, settings)
-    ]
+    return [await run_in_threadpool(view, a, who, engine, settings) for a in visible(who, settings)]
 
 
 @router.get("/accounts/{name}", response_model=AccountOut, responses=PROBLEMS)
 async def get_account(
     name: AccountName, who: CallerDep, engine: EngineDep, settings: SettingsDep
 ) -> Any:
-    return await run_in_threadpool(_view, _one(name, who, settings), who, engine, settings)
+    return await run_in_threadpool(view, _one(name, who, settings), who, engine, settings)
 
 
 async def _pause(name: str, who: Caller, engine: Engine, settings: Settings) -> Any:
     account = _one(name, who, settings)
-    await run_in_threadpool(_sync_and_pause, engine, settings, account.name)
-    return await run_in_threadpool(_view, account, who, engine, settings)
+    await run_in_threadpool(sync_and_pause, engine, settings, account.name)
+    return await run_in_threadpool(view, account, who, engine, settings)
 
 
-def _sync_and_pause(engine: Engine, settings: Settings, name: str) -> None:
+def sync_and_pause(engine: Engine, settings: Settings, name: str) -> None:
     with engine.begin() as conn:  # the row may not exist yet if nothing was sent
         accounts.sync(conn, configured_accounts(settings))
     balance.pause(engine, name, PauseReason.OPERATOR)
@@ -144,7 +142,7 @@ def _sync_and_pause(engine: Engine, settings: Settings, name: str) -> None:
 async def _resume(name: str, who: Caller, engine: Engine, settings: Settings) -> Any:
     account = _one(name, who, settings)
     await run_in_threadpool(balance.resume, engine, account.name)
-    return await run_in_threadpool(_view, account, who, engine, settings)
+    return await run_in_threadpool(view, account, who, engine, settings)
 
 
 @router.post("/accounts/{name}/pause", response_model=AccountOut, responses=PROBLEMS)
@@ -168,7 +166,7 @@ async def get_default_account(who: CallerDep, engine: EngineDep, settings: Setti
     """The account ``default`` (or the first configured): pause state, pace and window
     (operators: the balance)."""
     return await run_in_threadpool(
-        _view, _one(_default(settings), who, settings), who, engine, settings
+        view, _one(_default(settings), who, settings), who, engine, settings
     )
 
 

@@ -20,8 +20,10 @@ from dispatcher.api import (
     problems,
     reports,
     suppressions,
+    ui,
 )
 from dispatcher.api.schemas import CampaignIn
+from dispatcher.api.timing import ServerTiming
 from dispatcher.settings import Settings, get_settings
 from dispatcher.store import accounts
 from dispatcher.store.db import make_engine
@@ -69,6 +71,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(reports.router)
     app.include_router(inbound.router)
     app.include_router(health.router)
+    ui.install(app)
+    app.add_middleware(ServerTiming)
 
     def openapi() -> dict[str, object]:
         if app.openapi_schema is None:

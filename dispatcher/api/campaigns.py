@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
@@ -30,6 +31,7 @@ from dispatcher.domain.message import Method
 from dispatcher.domain.status import CampaignStatus, Purpose, RecipientStatus
 from dispatcher.engine import recover
 from dispatcher.errors import Conflict
+from dispatcher.settings import Settings
 from dispatcher.store import reads, reports, steering
 
 router = APIRouter(prefix="/v1", tags=["campaigns"])
@@ -64,6 +66,10 @@ _REQUEST_BODY = {
         },
     },
 }
+
+
+def clock_of(settings: Settings) -> reads.Clock:
+    return reads.Clock(settings.block_interval_s, settings.window.tz)
 
 
 def _stored_answer(engine: Engine, campaign_id: int, interval_s: float) -> dict[str, Any]:
@@ -224,12 +230,17 @@ async def create_campaign(
 async def list_campaigns(
     who: CallerDep,
     engine: EngineDep,
+    settings: SettingsDep,
     status: Annotated[CampaignStatus | None, Query()] = None,
+    tenant: Annotated[
+        str | None,
+        Query(max_length=100, description="Only this tenant's (an operator's key; by name)"),
+    ] = None,
     before: Annotated[int | None, Query(ge=1, le=2**62, description="Cursor: next_before")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     items, cursor = await run_in_threadpool(
-        reads.campaign_page, engine, who.scope, status, before, limit
+        reads.campaign_page, engine, who.scope, status, before, limit, clock_of(settings), tenant
     )
     return {"items": items, "next_before": cursor}
 
@@ -239,7 +250,7 @@ async def get_campaign(
     campaign_id: CampaignId, who: CallerDep, engine: EngineDep, settings: SettingsDep
 ) -> dict[str, Any]:
     return await run_in_threadpool(
-        reads.campaign_detail, engine, who.scope, campaign_id, settings.block_interval_s
+        reads.campaign_detail, engine, who.scope, campaign_id, clock_of(settings)
     )
 
 
@@ -296,18 +307,18 @@ async def list_replies(
 @router.post("/campaigns/{campaign_id}/pause", response_model=ActionResult, responses=PROBLEMS)
 async def pause_campaign(campaign_id: CampaignId, who: CallerDep, engine: EngineDep) -> Any:
     """Stop sending before the next block; what is at the provider finishes."""
-    return await run_in_threadpool(_in_transaction, steering.pause, engine, who.scope, campaign_id)
+    return await run_in_threadpool(in_transaction, steering.pause, engine, who.scope, campaign_id)
 
 
 @router.post("/campaigns/{campaign_id}/resume", response_model=ActionResult, responses=PROBLEMS)
 async def resume_campaign(campaign_id: CampaignId, who: CallerDep, engine: EngineDep) -> Any:
-    return await run_in_threadpool(_in_transaction, steering.resume, engine, who.scope, campaign_id)
+    return await run_in_threadpool(in_transaction, steering.resume, engine, who.scope, campaign_id)
 
 
 @router.post("/campaigns/{campaign_id}/cancel", response_model=ActionResult, responses=PROBLEMS)
 async def cancel_campaign(campaign_id: CampaignId, who: CallerDep, engine: EngineDep) -> Any:
     """Unsent numbers become cancelled; a block already at the provider finishes."""
-    return await run_in_threadpool(_in_transaction, steering.cancel, engine, who.scope, campaign_id)
+    return await run_in_threadpool(in_transaction, steering.cancel, engine, who.scope, campaign_id)
 
 
 @router.post(
@@ -337,15 +348,12 @@ async def close_uncertain(
     ],
 ) -> Any:
     """Record what the provider's web report says about the uncertain recipients."""
-
-    def close(conn: Connection, cid: int, tid: int | None) -> int:
-        return steering.close_uncertain(conn, cid, tid, RecipientStatus(outcome))
-
-    closed = await run_in_threadpool(_in_transaction, close, engine, who.scope, campaign_id)
+    close = partial(steering.close_uncertain, outcome=RecipientStatus(outcome))
+    closed = await run_in_threadpool(in_transaction, close, engine, who.scope, campaign_id)
     return {"id": campaign_id, "recipients": closed, "now": outcome}
 
 
-def _in_transaction(
+def in_transaction(
     action: Callable[[Connection, int, int | None], Any],
     engine: Engine,
     scope: int | None,

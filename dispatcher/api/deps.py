@@ -11,7 +11,13 @@ from sqlalchemy import Engine
 
 from dispatcher.api.problems import ApiProblem
 from dispatcher.settings import Settings
+from dispatcher.store import sessions
 from dispatcher.store.apikeys import Caller, authenticate
+
+# The operator page's session (/ui).  It authorises reads of the JSON API too (the page
+# polls it), never a change: those go through the page's forms and their CSRF token.
+SESSION_COOKIE = "pregonero_session"
+_SAFE = ("GET", "HEAD")
 
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
 
@@ -31,9 +37,15 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 async def caller(
+    request: Request,
     engine: EngineDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
+    token = request.cookies.get(SESSION_COOKIE)
+    if credentials is None and token and request.method in _SAFE:
+        session = await run_in_threadpool(sessions.find, engine, token)
+        if session is not None:
+            return session.caller
     if credentials is None or credentials.scheme.lower() != "bearer":
         error = ApiProblem(
             401,

@@ -111,9 +111,15 @@ class CampaignCreated(BaseModel):
 
 class CampaignSummary(BaseModel):
     id: int
+    tenant: str
+    account: str
     name: str
     status: CampaignStatus
     waiting_reason: WaitingReason | None
+    state: str = Field(
+        description="The status and what it waits for, in words: sending, waiting for the "
+        "window until 08:00, waiting: its account is paused for balance, paused, ..."
+    )
     method: str
     purpose: str
     priority: str
@@ -126,6 +132,16 @@ class CampaignSummary(BaseModel):
         description="Recipients that may have been sent: an operator checks the provider's "
         "report, then requeues or closes them"
     )
+    recipients: dict[str, int] = Field(description="Recipients by status, from counters")
+    sent: int = Field(description="Numbers handed to the provider")
+    progress: float = Field(description="Share of the sendable numbers whose outcome is known")
+    rate_per_s: float | None = Field(description="Numbers sent per second since it started")
+    elapsed_s: float | None
+    eta_s: float | None = Field(
+        description="Seconds until done, waits for the window or start time included; null "
+        "while it waits for a person (paused) or for its provider account"
+    )
+    attention: str | None = Field(description="What a person must do about it, if anything")
 
 
 class CampaignPage(BaseModel):
@@ -142,7 +158,6 @@ class CallbackState(BaseModel):
 
 
 class CampaignDetail(CampaignSummary):
-    account: str
     failure_reason: str | None
     start_at: datetime | None
     expires_at: datetime | None
@@ -156,15 +171,6 @@ class CampaignDetail(CampaignSummary):
     segments: int
     idempotency_key: str | None
     counts: dict[str, Any]
-    sent: int = Field(description="Numbers handed to the provider")
-    progress: float = Field(description="Share of the sendable numbers whose outcome is known")
-    rate_per_s: float | None = Field(description="Numbers sent per second since it started")
-    elapsed_s: float | None
-    eta_s: float | None = Field(
-        description="Seconds until done, waits for the window or start time included; null "
-        "while it waits for a person (paused) or for its provider account"
-    )
-    attention: str | None = Field(description="What a person must do about it, if anything")
     callback: CallbackState | None = Field(
         description="The callback_url's delivery, once the campaign has finished"
     )

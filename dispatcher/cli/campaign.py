@@ -53,7 +53,7 @@ DETAIL_FIELDS = (
 
 
 def watch(
-    engine: Engine, campaign_id: int, interval_s: float, poll_s: float = 1.0
+    engine: Engine, campaign_id: int, clock: reads.Clock, poll_s: float = 1.0
 ) -> dict[str, Any]:
     """A progress bar until the campaign is finished; returns its last detail."""
     with Progress(
@@ -66,7 +66,7 @@ def watch(
         task = progress.add_task("send", total=1, cid=campaign_id, status="", eta="", waiting="")
         # (the columns show numbers and our own words only: no tenant text)
         while True:
-            info = reads.campaign_detail(engine, None, campaign_id, interval_s)
+            info = reads.campaign_detail(engine, None, campaign_id, clock)
             sendable = max(info["counts"]["sendable"], 1)
             done = sendable - info["counts"]["by_status"][RecipientStatus.PENDING]
             waiting = f"waiting: {info['waiting_reason']}" if info["waiting_reason"] else ""
@@ -145,7 +145,9 @@ def submit(
                 highlight=False,
             )
         if wait:
-            watch(made, result.campaign_id, settings.block_interval_s)
+            watch(
+                made, result.campaign_id, reads.Clock(settings.block_interval_s, settings.window.tz)
+            )
 
 
 @app.command("status")
@@ -156,12 +158,13 @@ def status(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Counts, progress, waiting reason and ETA of one campaign."""
-    interval = get_settings().block_interval_s
+    settings = get_settings()
+    clock = reads.Clock(settings.block_interval_s, settings.window.tz)
     with engine() as made:
         info = (
-            watch(made, campaign_id, interval)
+            watch(made, campaign_id, clock)
             if wait
-            else reads.campaign_detail(made, None, campaign_id, interval)
+            else reads.campaign_detail(made, None, campaign_id, clock)
         )
     if as_json:
         print(json.dumps(info, default=str, indent=2))

@@ -159,6 +159,7 @@ def _wait(stack: Stack, check: Any, timeout_s: float, what: str) -> None:
 
 def _print_access(stack: Stack, base: str, key: str, flower: str, password: str) -> None:
     console.print(f"\nAPI      {base}   (OpenAPI: {base}/docs)", highlight=False)
+    console.print(f"Page     {base}/ui   (sign in with the key below)", highlight=False)
     console.print("API key (a tenant's; send it as 'Authorization: Bearer <key>'):")
     print(key, flush=True)
     console.print(f"Flower   {flower}   login {FLOWER_USER} / {password}", highlight=False)

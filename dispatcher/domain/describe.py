@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from dispatcher.domain.status import PauseReason
+from dispatcher.domain.status import CampaignStatus, PauseReason, WaitingReason
 
 _WHY = {  # why, and what happens next
     PauseReason.BALANCE: ("for balance", "resumes by itself when the balance is back"),
@@ -51,3 +51,36 @@ def account_state(
             return "waiting: the window does not open in the next year"
         return f"waiting for the window until {_when(next_open, now, tz)}"
     return "sending"
+
+
+_WAITING = {  # a running campaign that does not send, and why
+    WaitingReason.BALANCE: "waiting: its account is paused for balance",
+    WaitingReason.MAINTENANCE: "waiting: the provider's maintenance",
+    WaitingReason.AUTH: "waiting: the provider refused the account's token",
+    WaitingReason.OPERATOR: "waiting: its account was paused by an operator",
+}
+
+
+def campaign_state(
+    *,
+    status: CampaignStatus,
+    waiting_reason: WaitingReason | None,
+    next_send_at: datetime | None,
+    failure_reason: str | None,
+    now: datetime,
+    tz: ZoneInfo,
+) -> str:
+    """``sending``, ``waiting for the window until 08:00``, ``starts at 14:00``,
+    ``waiting: its account is paused for balance``, ``paused``, ``completed``..."""
+    if status is CampaignStatus.FAILED and failure_reason:
+        return f"failed: {failure_reason}"
+    if status not in (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING):
+        return status.value
+    at = _when(next_send_at, now, tz) if next_send_at else None
+    if waiting_reason is WaitingReason.START_AT:
+        return f"starts at {at}" if at else "scheduled"
+    if waiting_reason is WaitingReason.WINDOW:
+        return f"waiting for the window until {at}" if at else "waiting for the window"
+    if waiting_reason is not None:
+        return _WAITING[waiting_reason]
+    return "sending" if status is CampaignStatus.RUNNING else "queued to send"

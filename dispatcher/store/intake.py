@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from psycopg import Connection as PgConnection
-from sqlalchemy import Connection, bindparam, exists, insert, literal, select, update
+from sqlalchemy import Connection, bindparam, exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dispatcher.domain.status import CampaignStatus, ChunkStatus, RecipientStatus
@@ -45,6 +45,22 @@ _CREATE_FIELDS = (
     "waiting_reason", "next_send_at", "expires_at", "idempotency_key", "callback_url",
     "reply_url", "encoding", "segments",
 )  # fmt: skip
+
+
+def _create_value(name: str) -> Any:
+    value = bindparam(f"v_{name}", type_=Campaign.__table__.c[name].type)
+    if name != "waiting_reason":
+        return value
+    # Submitted while its account is paused: it says so from the start (a pause's
+    # reasons are waiting reasons of the same name).
+    return func.coalesce(
+        value,
+        select(ProviderAccount.pause_reason)
+        .where(ProviderAccount.name == bindparam("v_account"), ProviderAccount.paused)
+        .scalar_subquery(),
+    )
+
+
 _CREATE = (
     insert(Campaign)
     .from_select(
@@ -52,10 +68,7 @@ _CREATE = (
         select(
             literal(CampaignStatus.SCHEDULED.value),
             literal("pending"),
-            *(
-                bindparam(f"v_{name}", type_=Campaign.__table__.c[name].type)
-                for name in _CREATE_FIELDS
-            ),
+            *(_create_value(name) for name in _CREATE_FIELDS),
         ).where(exists().where(ProviderAccount.name == bindparam("v_account"))),
     )
     .returning(Campaign.id)

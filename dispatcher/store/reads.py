@@ -8,11 +8,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, Select, func, select
+from sqlalchemy import Connection, Engine, Select, bindparam, func, select
 
+from dispatcher.domain.describe import campaign_state
 from dispatcher.domain.numbers import REASON_TEXT, InvalidReason
 from dispatcher.domain.progress import Figures, progress_of
 from dispatcher.domain.status import CHUNK_OPEN, CampaignStatus, RecipientStatus, WaitingReason
@@ -32,28 +35,39 @@ def cell(value: object) -> object:
     return value
 
 
+# In the same statement as the campaign's row (its partial index: the open ones only).
+_OPEN_CHUNKS = (
+    select(func.count())
+    .select_from(Chunk)
+    .where(Chunk.campaign_id == Campaign.id, Chunk.status.in_(CHUNK_OPEN))
+    .scalar_subquery()
+    .label("open_chunks")
+)
 _SUMMARY = (
     Campaign.id,
+    Tenant.name.label("tenant"),
+    Campaign.account,
     Campaign.name,
     Campaign.status,
     Campaign.waiting_reason,
+    Campaign.next_send_at,
+    Campaign.failure_reason,
     Campaign.method,
     Campaign.purpose,
     Campaign.priority,
     Campaign.sendable,
+    Campaign.invalid,
     Campaign.chunks,
     Campaign.created_at,
     Campaign.started_at,
     Campaign.finished_at,
-    Campaign.n_uncertain,
+    *COUNTERS.values(),
+    _OPEN_CHUNKS,
 )
 _DETAIL = (
     *_SUMMARY,
-    Campaign.account,
-    Campaign.failure_reason,
     Campaign.start_at,
     Campaign.expires_at,
-    Campaign.next_send_at,
     Campaign.callback_url,
     Campaign.reply_url,
     Campaign.n_replies,
@@ -62,11 +76,22 @@ _DETAIL = (
     Campaign.segments,
     Campaign.idempotency_key,
     Campaign.submitted,
-    Campaign.invalid,
     Campaign.duplicate,
     Campaign.suppressed,
-    *(c for s, c in COUNTERS.items() if s is not RecipientStatus.UNCERTAIN),
 )
+
+
+@dataclass(frozen=True)
+class Clock:
+    """What a campaign's figures are read against: the time, the pace, the zone its
+    times are told in."""
+
+    interval_s: float
+    tz: ZoneInfo
+    now: datetime | None = None
+
+    def at(self) -> datetime:
+        return self.now or datetime.now(UTC)
 
 
 AnySelect = Select[*tuple[Any, ...]]
@@ -107,12 +132,43 @@ def tenant_id(engine: Engine, name: str) -> int:
     return int(found)
 
 
-def _summary(row: Any) -> dict[str, Any]:
+def _summary(row: Any, clock: Clock) -> dict[str, Any]:
+    """A campaign as lists show it: counts from its counters, progress, rate, ETA, and
+    its state in words."""
+    now = clock.at()
+    counts = by_status(row)
+    status = CampaignStatus(row.status)
+    waiting = WaitingReason(row.waiting_reason) if row.waiting_reason else None
+    figures = progress_of(
+        Figures(
+            status=status,
+            waiting_reason=waiting,
+            next_send_at=row.next_send_at,
+            by_status=counts,
+            sendable=row.sendable,
+            invalid_at_intake=row.invalid,
+            open_chunks=int(row.open_chunks),
+            interval_s=clock.interval_s,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+        ),
+        now,
+    )
     return {
         "id": row.id,
+        "tenant": row.tenant,
+        "account": row.account,
         "name": row.name,
-        "status": CampaignStatus(row.status),
-        "waiting_reason": row.waiting_reason,
+        "status": status,
+        "waiting_reason": waiting,
+        "state": campaign_state(
+            status=status,
+            waiting_reason=waiting,
+            next_send_at=row.next_send_at,
+            failure_reason=row.failure_reason,
+            now=now,
+            tz=clock.tz,
+        ),
         "method": row.method,
         "purpose": row.purpose,
         "priority": "high" if row.priority > 0 else "normal",
@@ -122,6 +178,17 @@ def _summary(row: Any) -> dict[str, Any]:
         "started_at": row.started_at,
         "finished_at": row.finished_at,
         "uncertain": row.n_uncertain,
+        "recipients": {s.value: n for s, n in counts.items()},
+        "sent": figures.sent,
+        "progress": figures.progress,
+        "rate_per_s": figures.rate_per_s,
+        "elapsed_s": (
+            round(((row.finished_at or now) - row.started_at).total_seconds(), 1)
+            if row.started_at
+            else None
+        ),
+        "eta_s": figures.eta_s,
+        "attention": figures.attention,
     }
 
 
@@ -129,32 +196,27 @@ def by_status(row: Any) -> dict[RecipientStatus, int]:
     return {status: getattr(row, column.key) for status, column in COUNTERS.items()}
 
 
-# In the same statement as the campaign's row (its partial index: the open ones only).
-_OPEN_CHUNKS = (
-    select(func.count())
-    .select_from(Chunk)
-    .where(Chunk.campaign_id == Campaign.id, Chunk.status.in_(CHUNK_OPEN))
-    .scalar_subquery()
-    .label("open_chunks")
-)
+def _campaigns(tenant_id: int | None, *columns: Any) -> AnySelect:
+    return _owned(select(*columns).join(Tenant, Tenant.id == Campaign.tenant_id), tenant_id)
+
+
+# Built once: pages poll it every few seconds (a statement built per call costs more in
+# SQLAlchemy than the database takes to answer it).
+_ONE = _campaigns(None, *_DETAIL).where(Campaign.id == bindparam("campaign_id"))
+_ONE_OWNED = _ONE.where(Campaign.tenant_id == bindparam("tenant_id"))
 
 
 def campaign_detail(
-    engine: Engine,
-    tenant_id: int | None,
-    campaign_id: int,
-    interval_s: float,
-    now: datetime | None = None,
+    engine: Engine, tenant_id: int | None, campaign_id: int, clock: Clock
 ) -> dict[str, Any]:
     """Everything about one campaign: counts by recipient status, progress, rate, ETA."""
-    now = now or datetime.now(UTC)
     with engine.connect() as conn:
         row = conn.execute(
-            _owned(select(*_DETAIL, _OPEN_CHUNKS).where(Campaign.id == campaign_id), tenant_id)
+            _ONE if tenant_id is None else _ONE_OWNED,
+            {"campaign_id": campaign_id, "tenant_id": tenant_id},
         ).first()
         if row is None:
             raise _not_found(campaign_id)
-        open_chunks = int(row.open_chunks)
         callback = (
             conn.execute(
                 select(
@@ -171,25 +233,8 @@ def campaign_detail(
             if row.callback_url
             else None
         )
-    counts = by_status(row)
-    figures = progress_of(
-        Figures(
-            status=CampaignStatus(row.status),
-            waiting_reason=WaitingReason(row.waiting_reason) if row.waiting_reason else None,
-            next_send_at=row.next_send_at,
-            by_status=counts,
-            sendable=row.sendable,
-            invalid_at_intake=row.invalid,
-            open_chunks=open_chunks,
-            interval_s=interval_s,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
-        ),
-        now,
-    )
     return {
-        **_summary(row),
-        "account": row.account,
+        **_summary(row, clock),
         "failure_reason": row.failure_reason,
         "start_at": row.start_at,
         "expires_at": row.expires_at,
@@ -206,18 +251,8 @@ def campaign_detail(
             "invalid": row.invalid,
             "duplicate": row.duplicate,
             "suppressed": row.suppressed,
-            "by_status": {s.value: n for s, n in counts.items()},
+            "by_status": {s.value: n for s, n in by_status(row).items()},
         },
-        "sent": figures.sent,
-        "progress": figures.progress,
-        "rate_per_s": figures.rate_per_s,
-        "elapsed_s": (
-            round(((row.finished_at or now) - row.started_at).total_seconds(), 1)
-            if row.started_at
-            else None
-        ),
-        "eta_s": figures.eta_s,
-        "attention": figures.attention,
         "callback": dict(callback._mapping) if callback else None,
     }
 
@@ -228,15 +263,20 @@ def campaign_page(
     status: CampaignStatus | None,
     before: int | None,
     limit: int,
+    clock: Clock,
+    tenant: str | None = None,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """Newest first, keyset-paged: pass the returned cursor as ``before``."""
-    query = _owned(select(*_SUMMARY), tenant_id).order_by(Campaign.id.desc()).limit(limit + 1)
+    """Newest first, keyset-paged: pass the returned cursor as ``before``; ``tenant``
+    narrows an operator's list to one tenant (by name)."""
+    query = _campaigns(tenant_id, *_SUMMARY).order_by(Campaign.id.desc()).limit(limit + 1)
     if status is not None:
         query = query.where(Campaign.status == status)
+    if tenant is not None:
+        query = query.where(Tenant.name == tenant)
     if before:
         query = query.where(Campaign.id < before)
     with engine.connect() as conn:
-        items = [_summary(r) for r in conn.execute(query)]
+        items = [_summary(r, clock) for r in conn.execute(query)]
     more = len(items) > limit
     items = items[:limit]
     return items, (items[-1]["id"] if more else None)

@@ -109,6 +109,20 @@ class ApiKey(Base):
     accounts: Mapped[list[str] | None] = mapped_column(ARRAY(String(64)))
 
 
+class UiSession(Base):
+    """A browser signed in at /ui: the cookie's token (hashed), the key it stands for,
+    the token its forms carry (CSRF), and when it ends."""
+
+    __tablename__ = "ui_session"
+    __table_args__ = (Index("ix_ui_session_expires_at", "expires_at"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_key.id", ondelete="CASCADE"))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _now()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ProviderAccount(Base):
     """An account's state.  Its credentials live in settings, never here."""
 

@@ -73,6 +73,7 @@ def test_make_demo_sends_a_campaign_and_cleans_up(pg_server_url: str) -> None:
     }
     assert re.search(r"Flower +http://127\.0\.0\.1:\d+ +login demo / \S+", out)
     assert re.search(r"API +http://127\.0\.0\.1:\d+ +\(OpenAPI: http://\S+/docs\)", out)
+    assert re.search(r"Page +http://127\.0\.0\.1:\d+/ui +\(sign in with the key below\)", out)
     assert demo_databases(pg_server_url) == before  # its database is dropped
     assert not list(ROOT.glob("celerybeat-schedule*"))
 

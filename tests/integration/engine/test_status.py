@@ -14,7 +14,9 @@ pytestmark = pytest.mark.integration
 
 
 def detail(h: EngineHarness, cid: int) -> dict[str, Any]:
-    return reads.campaign_detail(h.engine, h.tenant_id, cid, 2.0, now=h.clock())
+    return reads.campaign_detail(
+        h.engine, h.tenant_id, cid, reads.Clock(2.0, h.settings.window.tz, now=h.clock())
+    )
 
 
 def test_uncertain_recipients_keep_a_campaign_in_need_of_an_operator(h: EngineHarness) -> None:

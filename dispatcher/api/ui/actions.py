@@ -1,0 +1,135 @@
+"""What the page's forms change: sign-in and sign-out, a campaign's pause, resume and
+cancel, an operator's requeue or close of uncertain recipients, an account's pause and
+resume.  Every change needs the session's CSRF token and calls the same store
+functions as the JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+
+from dispatcher.accounts import configured_accounts
+from dispatcher.api.account import sync_and_pause
+from dispatcher.api.campaigns import in_transaction
+from dispatcher.api.deps import SESSION_COOKIE
+from dispatcher.api.ui.web import (
+    PageError,
+    call,
+    checked_form,
+    engine_of,
+    operator,
+    render,
+    same_origin,
+    session,
+    settings_of,
+)
+from dispatcher.domain.status import RecipientStatus
+from dispatcher.engine import balance
+from dispatcher.settings import ACCOUNT_NAME
+from dispatcher.store import sessions, steering
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+CampaignId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+def _see(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request) -> Response:
+    same_origin(request)
+    form = await request.form()
+    key = form.get("key")
+    key = key.strip() if isinstance(key, str) else ""
+    token = await run_in_threadpool(sessions.start, engine_of(request), key) if key else None
+    if token is None:
+        return render(
+            request,
+            "sign_in.html",
+            None,
+            status_code=401,
+            error="That key is unknown or revoked. Paste the whole key (pgo_…) as "
+            "`pregonero apikey create` printed it.",
+        )
+    response = _see("/ui/campaigns")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(sessions.LIFETIME.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request) -> Response:
+    who = await session(request)
+    await checked_form(request, who)
+    token = request.cookies.get(SESSION_COOKIE, "")
+    await run_in_threadpool(sessions.end, engine_of(request), token)
+    response = _see("/ui/sign-in")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+def _close_as(outcome: Any) -> Callable[..., int]:
+    if outcome not in (RecipientStatus.ACCEPTED, RecipientStatus.REJECTED):
+        raise PageError(422, "choose accepted or rejected, as the provider's report says")
+    return partial(steering.close_uncertain, outcome=RecipientStatus(outcome))
+
+
+_STEER: dict[str, Callable[..., Any]] = {
+    "pause": steering.pause,
+    "resume": steering.resume,
+    "cancel": steering.cancel,
+}
+_OPERATORS_ONLY = ("requeue-uncertain", "close-uncertain")
+
+
+@router.post("/campaigns/{campaign_id}/{action}")
+async def steer(request: Request, campaign_id: CampaignId, action: str) -> Response:
+    who = await session(request)
+    form = await checked_form(request, who)
+    if action in _OPERATORS_ONLY:
+        operator(who)
+    if action == "requeue-uncertain":
+        step: Callable[..., Any] = steering.requeue_uncertain
+    elif action == "close-uncertain":
+        step = _close_as(form.get("as"))
+    elif action in _STEER:
+        step = _STEER[action]
+    else:
+        raise PageError(404, f"a campaign has no action {action[:40]!r}")
+    await call(in_transaction, step, engine_of(request), who.caller.scope, campaign_id)
+    if form.get("back") == "list":
+        return _see(f"/ui/campaigns?done={action}")
+    return _see(f"/ui/campaigns/{campaign_id}?done={action}")
+
+
+@router.post("/accounts/{name}/{action}")
+async def steer_account(
+    request: Request, name: Annotated[str, Path(pattern=ACCOUNT_NAME)], action: str
+) -> Response:
+    who = await session(request)
+    await checked_form(request, who)
+    operator(who)
+    settings = settings_of(request)
+    if name not in {a.name for a in configured_accounts(settings)}:
+        raise PageError(404, f"there is no provider account {name!r}")
+    engine = engine_of(request)
+    if action == "pause":
+        await call(sync_and_pause, engine, settings, name)
+    elif action == "resume":
+        await call(balance.resume, engine, name)
+    else:
+        raise PageError(404, f"an account has no action {action[:40]!r}")
+    return _see(f"/ui/accounts?done=account-{action}")
