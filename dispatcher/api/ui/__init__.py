@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from dispatcher.api.ui import actions, pages
-from dispatcher.api.ui.web import STATIC, PageError, SignInFirst, render
+from dispatcher.api.ui.web import STATIC, PageError, SignInFirst, render, signed_in
 
 
 def install(app: FastAPI) -> None:
@@ -22,4 +22,5 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PageError)
     async def _page_error(request: Request, exc: PageError) -> Response:
-        return render(request, "error.html", None, status_code=exc.status, message=exc.message)
+        who = await signed_in(request)  # the page keeps its menu when signed in
+        return render(request, "error.html", who, status_code=exc.status, message=exc.message)

@@ -91,6 +91,7 @@ _STEER: dict[str, Callable[..., Any]] = {
     "pause": steering.pause,
     "resume": steering.resume,
     "cancel": steering.cancel,
+    "requeue-uncertain": steering.requeue_uncertain,
 }
 _OPERATORS_ONLY = ("requeue-uncertain", "close-uncertain")
 
@@ -101,13 +102,8 @@ async def steer(request: Request, campaign_id: CampaignId, action: str) -> Respo
     form = await checked_form(request, who)
     if action in _OPERATORS_ONLY:
         operator(who)
-    if action == "requeue-uncertain":
-        step: Callable[..., Any] = steering.requeue_uncertain
-    elif action == "close-uncertain":
-        step = _close_as(form.get("as"))
-    elif action in _STEER:
-        step = _STEER[action]
-    else:
+    step = _close_as(form.get("as")) if action == "close-uncertain" else _STEER.get(action)
+    if step is None:
         raise PageError(404, f"a campaign has no action {action[:40]!r}")
     await call(in_transaction, step, engine_of(request), who.caller.scope, campaign_id)
     if form.get("back") == "list":

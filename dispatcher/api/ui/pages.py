@@ -17,7 +17,7 @@ from dispatcher.api.campaigns import clock_of
 from dispatcher.api.ui import chart
 from dispatcher.api.ui.web import PageError, call, engine_of, render, session, settings_of
 from dispatcher.domain.numbers import normalise
-from dispatcher.domain.status import CampaignStatus
+from dispatcher.domain.status import CampaignStatus, RecipientStatus
 from dispatcher.settings import Settings
 from dispatcher.store import glance, reads
 
@@ -39,18 +39,18 @@ DONE = {
 
 # The counts bar's order: outcomes first, what is still to come last.
 OUTCOMES = (
-    "accepted",
-    "rejected",
-    "invalid",
-    "suppressed",
-    "uncertain",
-    "failed",
-    "cancelled",
-    "pending",
+    RecipientStatus.ACCEPTED,
+    RecipientStatus.REJECTED,
+    RecipientStatus.INVALID,
+    RecipientStatus.SUPPRESSED,
+    RecipientStatus.UNCERTAIN,
+    RecipientStatus.FAILED,
+    RecipientStatus.CANCELLED,
+    RecipientStatus.PENDING,
 )
 
 
-def bar(by_status: dict[str, int]) -> list[tuple[str, float, float]]:
+def bar(by_status: dict[str, int]) -> list[tuple[RecipientStatus, float, float]]:
     """(outcome, x, width) on a 0-1000 scale, for the counts bar's rectangles."""
     total = max(sum(by_status.get(k, 0) for k in OUTCOMES), 1)
     x, parts = 0.0, []

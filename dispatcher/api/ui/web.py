@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from dispatcher.api.deps import SESSION_COOKIE, get_app_settings, get_engine
+from dispatcher.domain.status import CAMPAIGN_ACTIVE, CAMPAIGN_OPEN, CampaignStatus
 from dispatcher.errors import Conflict, Forbidden, NotFound, PregoneroError, ValidationFailed
 from dispatcher.store import sessions
 from dispatcher.store.sessions import Session
@@ -68,9 +69,13 @@ async def call(fn: Callable[..., T], *args: Any) -> T:
 engine_of, settings_of = get_engine, get_app_settings
 
 
-async def session(request: Request) -> Session:
+async def signed_in(request: Request) -> Session | None:
     token = request.cookies.get(SESSION_COOKIE)
-    found = await run_in_threadpool(sessions.find, engine_of(request), token) if token else None
+    return await run_in_threadpool(sessions.find, engine_of(request), token) if token else None
+
+
+async def session(request: Request) -> Session:
+    found = await signed_in(request)
     if found is None:
         raise SignInFirst
     return found
@@ -146,3 +151,7 @@ def short(value: datetime | None, tz: ZoneInfo) -> str:
 
 
 templates.env.filters.update(number=number, duration=duration, local=local, short=short)
+# Which buttons a campaign gets: the status groups, never their names spelled out.
+templates.env.globals.update(
+    ACTIVE=CAMPAIGN_ACTIVE, OPEN=CAMPAIGN_OPEN, PAUSED=CampaignStatus.PAUSED
+)

@@ -58,9 +58,7 @@
     if (el) el.className = "state state-" + c.status;
   }
   function counts(root, by) {
-    for (const k of ["accepted", "rejected", "invalid", "suppressed", "uncertain", "failed", "cancelled", "pending"]) {
-      set(root, k, number(by[k]));
-    }
+    for (const [status, n] of Object.entries(by)) set(root, status, number(n));
   }
 
   async function campaigns() {
