@@ -31,7 +31,6 @@ from dispatcher.domain.message import Method
 from dispatcher.domain.status import CampaignStatus, Purpose, RecipientStatus
 from dispatcher.engine import recover
 from dispatcher.errors import Conflict
-from dispatcher.settings import Settings
 from dispatcher.store import reads, reports, steering
 
 router = APIRouter(prefix="/v1", tags=["campaigns"])
@@ -66,10 +65,6 @@ _REQUEST_BODY = {
         },
     },
 }
-
-
-def clock_of(settings: Settings) -> reads.Clock:
-    return reads.Clock(settings.block_interval_s, settings.window.tz)
 
 
 def _stored_answer(engine: Engine, campaign_id: int, interval_s: float) -> dict[str, Any]:
@@ -240,7 +235,14 @@ async def list_campaigns(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     items, cursor = await run_in_threadpool(
-        reads.campaign_page, engine, who.scope, status, before, limit, clock_of(settings), tenant
+        reads.campaign_page,
+        engine,
+        who.scope,
+        status,
+        before,
+        limit,
+        reads.Clock.of(settings),
+        tenant,
     )
     return {"items": items, "next_before": cursor}
 
@@ -250,7 +252,7 @@ async def get_campaign(
     campaign_id: CampaignId, who: CallerDep, engine: EngineDep, settings: SettingsDep
 ) -> dict[str, Any]:
     return await run_in_threadpool(
-        reads.campaign_detail, engine, who.scope, campaign_id, clock_of(settings)
+        reads.campaign_detail, engine, who.scope, campaign_id, reads.Clock.of(settings)
     )
 
 

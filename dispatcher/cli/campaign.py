@@ -145,9 +145,7 @@ def submit(
                 highlight=False,
             )
         if wait:
-            watch(
-                made, result.campaign_id, reads.Clock(settings.block_interval_s, settings.window.tz)
-            )
+            watch(made, result.campaign_id, reads.Clock.of(settings))
 
 
 @app.command("status")
@@ -159,7 +157,7 @@ def status(
 ) -> None:
     """Counts, progress, waiting reason and ETA of one campaign."""
     settings = get_settings()
-    clock = reads.Clock(settings.block_interval_s, settings.window.tz)
+    clock = reads.Clock.of(settings)
     with engine() as made:
         info = (
             watch(made, campaign_id, clock)

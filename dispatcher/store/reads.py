@@ -7,19 +7,21 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, Select, bindparam, func, select
 
+from dispatcher.accounts import configured_accounts
 from dispatcher.domain.describe import campaign_state
 from dispatcher.domain.numbers import REASON_TEXT, InvalidReason
 from dispatcher.domain.progress import Figures, progress_of
 from dispatcher.domain.status import CHUNK_OPEN, CampaignStatus, RecipientStatus, WaitingReason
 from dispatcher.errors import NotFound
+from dispatcher.settings import Settings
 from dispatcher.store.tables import COUNTERS, CallbackDelivery, Campaign, Chunk, Recipient, Tenant
 
 SAMPLE_SIZE = 20
@@ -83,15 +85,24 @@ _DETAIL = (
 
 @dataclass(frozen=True)
 class Clock:
-    """What a campaign's figures are read against: the time, the pace, the zone its
-    times are told in."""
+    """What a campaign's figures are read against: the time, the pace (an account's own
+    when it has one), the zone its times are told in."""
 
     interval_s: float
     tz: ZoneInfo
     now: datetime | None = None
+    intervals_s: Mapping[str, float] = field(default_factory=dict)  # by account
+
+    @classmethod
+    def of(cls, settings: Settings, now: datetime | None = None) -> Clock:
+        paces = {a.name: a.block_interval_s for a in configured_accounts(settings)}
+        return cls(settings.block_interval_s, settings.window.tz, now, paces)
 
     def at(self) -> datetime:
         return self.now or datetime.now(UTC)
+
+    def interval_for(self, account: str) -> float:
+        return self.intervals_s.get(account, self.interval_s)
 
 
 AnySelect = Select[*tuple[Any, ...]]
@@ -148,7 +159,7 @@ def _summary(row: Any, clock: Clock) -> dict[str, Any]:
             sendable=row.sendable,
             invalid_at_intake=row.invalid,
             open_chunks=int(row.open_chunks),
-            interval_s=clock.interval_s,
+            interval_s=clock.interval_for(row.account),
             started_at=row.started_at,
             finished_at=row.finished_at,
         ),

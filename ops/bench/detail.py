@@ -57,7 +57,7 @@ def main() -> None:
             shown = http.get(f"/v1/campaigns/{cid}").json()
         # The same read without HTTP, auth and serialisation: what the database part costs.
         direct = []
-        clock = reads.Clock(2.0, stack.settings.window.tz)
+        clock = reads.Clock.of(stack.settings)
         for _ in range(args.requests):
             started = time.perf_counter()
             reads.campaign_detail(stack.engine, None, cid, clock)

@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 
 from dispatcher.accounts import configured_accounts
 from dispatcher.api import account as account_api
-from dispatcher.api.campaigns import clock_of
 from dispatcher.api.ui import chart
 from dispatcher.api.ui.web import PageError, call, engine_of, render, session, settings_of
 from dispatcher.domain.numbers import normalise
@@ -99,7 +98,7 @@ async def campaigns(
         status,
         before,
         PAGE_SIZE,
-        clock_of(settings),
+        reads.Clock.of(settings),
         tenant,
     )
     tenants = await call(glance.tenant_names, engine) if who.caller.is_operator else []
@@ -127,7 +126,7 @@ async def campaign(
     who = await session(request)
     engine, settings = engine_of(request), settings_of(request)
     scope = who.caller.scope
-    detail = await call(reads.campaign_detail, engine, scope, campaign_id, clock_of(settings))
+    detail = await call(reads.campaign_detail, engine, scope, campaign_id, reads.Clock.of(settings))
     _, sample = await call(reads.intake_answer, engine, campaign_id)
     uncertain = await call(glance.uncertain_blocks, engine, scope, campaign_id)
     lookup: dict[str, Any] | None = None
@@ -160,7 +159,7 @@ async def blocks_chart(request: Request, campaign_id: CampaignId) -> Response:
     who = await session(request)
     engine, settings = engine_of(request), settings_of(request)
     detail = await call(
-        reads.campaign_detail, engine, who.caller.scope, campaign_id, clock_of(settings)
+        reads.campaign_detail, engine, who.caller.scope, campaign_id, reads.Clock.of(settings)
     )
     minutes = await _minutes(engine, who.caller.scope, detail)
     pace = 60 / _interval_s(settings, detail["account"])
@@ -194,7 +193,7 @@ async def confirm(request: Request, campaign_id: CampaignId, action: str) -> Res
         raise PageError(404, f"there is no action {action[:40]!r} to confirm")
     engine, settings = engine_of(request), settings_of(request)
     detail = await call(
-        reads.campaign_detail, engine, who.caller.scope, campaign_id, clock_of(settings)
+        reads.campaign_detail, engine, who.caller.scope, campaign_id, reads.Clock.of(settings)
     )
     title, text = CONFIRM[action]
     return render(request, "confirm.html", who, c=detail, action=action, title=title, text=text)

@@ -112,6 +112,18 @@ def test_campaigns_are_bound_to_an_account_that_serves_their_method(
         ("oneway", ["1via", "flash"], 2.0),
         ("twoway", ["2via"], 3.0),
     ]
+    # each campaign's ETA is at its own account's pace: 2,500 numbers are three blocks
+    numbers = [f"310{i:07d}" for i in range(2_500)]
+    etas = {
+        m: api.post(
+            "/v1/campaigns", json={**campaign(method=m), "recipients": numbers}, headers=tenant.auth
+        ).json()["id"]
+        for m in ("1via", "2via")
+    }
+    assert {
+        m: api.get(f"/v1/campaigns/{cid}", headers=tenant.auth).json()["eta_s"]
+        for m, cid in etas.items()
+    } == {"1via": 6.0, "2via": 9.0}
 
 
 def test_a_key_restricted_to_some_accounts(

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 def detail(h: EngineHarness, cid: int) -> dict[str, Any]:
     return reads.campaign_detail(
-        h.engine, h.tenant_id, cid, reads.Clock(2.0, h.settings.window.tz, now=h.clock())
+        h.engine, h.tenant_id, cid, reads.Clock.of(h.settings, now=h.clock())
     )
 
 
