@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from dispatcher.domain.status import Role
 from dispatcher.errors import NotFound, ValidationFailed
+from dispatcher.store.db import reading
 from dispatcher.store.tables import ApiKey, Tenant
 
 KEY_PREFIX = "pgo_"
@@ -146,7 +147,7 @@ def authenticate(engine: Engine, key: str) -> Caller | None:
     if not key.startswith(KEY_PREFIX) or len(key) > 200 or not key.isascii():
         return None
     params = {"hashed": hash_key(key)}
-    with engine.begin() as conn:
+    with reading(engine) as conn:  # the note of its use commits on its own
         row = conn.execute(_WHO, params).first()
         if row is not None and row.note_use:
             conn.execute(_NOTE_USE, params)

@@ -3,7 +3,7 @@ command), never at import time."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine
 
 from dispatcher.settings import Settings
 
@@ -25,3 +25,9 @@ def make_engine(
 
 def engine_for(settings: Settings, pool_size: int = 2) -> Engine:
     return make_engine(settings.database_url, pool_size=pool_size)
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection in autocommit, for what every request reads (the key, a campaign's
+    detail): no transaction to open and roll back, one round trip fewer a read."""
+    return engine.connect().execution_options(isolation_level="AUTOCOMMIT")

@@ -22,6 +22,7 @@ from dispatcher.domain.progress import Figures, progress_of
 from dispatcher.domain.status import CHUNK_OPEN, CampaignStatus, RecipientStatus, WaitingReason
 from dispatcher.errors import NotFound
 from dispatcher.settings import Settings
+from dispatcher.store.db import reading
 from dispatcher.store.tables import COUNTERS, CallbackDelivery, Campaign, Chunk, Recipient, Tenant
 
 SAMPLE_SIZE = 20
@@ -221,7 +222,7 @@ def campaign_detail(
     engine: Engine, tenant_id: int | None, campaign_id: int, clock: Clock
 ) -> dict[str, Any]:
     """Everything about one campaign: counts by recipient status, progress, rate, ETA."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(
             _ONE if tenant_id is None else _ONE_OWNED,
             {"campaign_id": campaign_id, "tenant_id": tenant_id},

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from dispatcher.domain.status import Role
 from dispatcher.store.apikeys import KEY_PREFIX, Caller, hash_key
+from dispatcher.store.db import reading
 from dispatcher.store.tables import ApiKey, Tenant, UiSession
 
 LIFETIME = timedelta(hours=12)
@@ -77,7 +78,7 @@ def start(engine: Engine, key: str) -> str | None:
 def find(engine: Engine, token: str) -> Session | None:
     if not token or len(token) > 100 or not token.isascii():
         return None
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(_FIND, {"token_hash": _hash(token)}).first()
     if row is None:
         return None
