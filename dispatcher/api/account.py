@@ -35,6 +35,10 @@ class WindowOut(BaseModel):
     open_now: bool
     next_open: datetime | None
     closes_at: datetime | None
+    opens_again_at: datetime | None = Field(
+        description="The next opening after now: after closes_at when it is open (null when "
+        "it never closes)"
+    )
 
 
 class AccountOut(BaseModel):
@@ -57,6 +61,7 @@ def view(account: Account, who: Caller, engine: Engine, settings: Settings) -> d
     state = found[0] if found else None
     now = datetime.now(UTC)
     window = settings.window
+    closes = window.closes_at(now)
     paused = bool(state and state.paused)
     return {
         "name": account.name,
@@ -88,7 +93,8 @@ def view(account: Account, who: Caller, engine: Engine, settings: Settings) -> d
             "timezone": settings.timezone,
             "open_now": window.is_open(now),
             "next_open": window.next_open(now),
-            "closes_at": window.closes_at(now),
+            "closes_at": closes,
+            "opens_again_at": window.next_open(closes) if closes else window.next_open(now),
         },
     }
 

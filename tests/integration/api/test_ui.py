@@ -148,7 +148,17 @@ def test_an_operator_sees_every_tenant_filters_and_reads_the_balance(
     assert [c["id"] for c in listed] == [first]
     assert listed[0]["tenant"] == one.name and listed[0]["state"] == "queued to send"
     assert listed[0]["recipients"]["pending"] == 5
-    assert "4321" in api.get("/ui/accounts").text
+    accounts_page = api.get("/ui/accounts").text
+    assert "4321" in accounts_page
+    # the window now and its next opening, whatever the hour (08:00-21:00 here)
+    window = api.get("/v1/accounts").json()[0]["window"]
+    opens_again = datetime.fromisoformat(window["opens_again_at"])
+    if window["open_now"]:
+        assert opens_again > datetime.fromisoformat(window["closes_at"])
+        assert "open now, closes" in accounts_page and "opens again" in accounts_page
+    else:
+        assert opens_again == datetime.fromisoformat(window["next_open"])
+        assert "shut, opens" in accounts_page
     token = csrf_of(both)
     paused = api.post("/ui/accounts/default/pause", data={"csrf": token})
     assert "paused by an operator since" in paused.text

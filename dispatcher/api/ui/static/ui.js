@@ -125,6 +125,7 @@
       set(row, "checked", local(a.checked_at));
       set(row, "window", !a.window.open_now ? "shut, opens " + local(a.window.next_open)
                         : a.window.closes_at ? "open now, closes " + local(a.window.closes_at)
+                                               + "; opens again " + local(a.window.opens_again_at)
                         : "open now, all day");
       const form = row.querySelector("form");  // an operator's: its button follows the state
       if (form && form.action.endsWith(a.paused ? "/pause" : "/resume")) await swap(["#accounts tbody"]);
