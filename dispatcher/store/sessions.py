@@ -5,7 +5,6 @@ the key ends its sessions at once; signing out deletes the row."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,10 +25,6 @@ class Session:
     caller: Caller
     tenant: str  # the key's tenant, named on the page
     csrf: str  # what the page's forms must carry
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 _KEY = select(ApiKey.id).where(
@@ -66,7 +61,7 @@ def start(engine: Engine, key: str) -> str | None:
         conn.execute(delete(UiSession).where(UiSession.expires_at <= func.now()))
         conn.execute(
             insert(UiSession).values(
-                token_hash=_hash(token),
+                token_hash=hash_key(token),
                 api_key_id=key_id,
                 csrf=secrets.token_urlsafe(32),
                 expires_at=func.now() + LIFETIME,
@@ -79,7 +74,7 @@ def find(engine: Engine, token: str) -> Session | None:
     if not token or len(token) > 100 or not token.isascii():
         return None
     with reading(engine) as conn:
-        row = conn.execute(_FIND, {"token_hash": _hash(token)}).first()
+        row = conn.execute(_FIND, {"token_hash": hash_key(token)}).first()
     if row is None:
         return None
     accounts = tuple(row.accounts) if row.accounts is not None else None
@@ -89,4 +84,4 @@ def find(engine: Engine, token: str) -> Session | None:
 
 def end(engine: Engine, token: str) -> None:
     with engine.begin() as conn:
-        conn.execute(delete(UiSession).where(UiSession.token_hash == _hash(token)))
+        conn.execute(delete(UiSession).where(UiSession.token_hash == hash_key(token)))
