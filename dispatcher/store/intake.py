@@ -51,8 +51,10 @@ def _create_value(name: str) -> Any:
     value = bindparam(f"v_{name}", type_=Campaign.__table__.c[name].type)
     if name != "waiting_reason":
         return value
-    # Submitted while its account is paused: it says so from the start (a pause's
-    # reasons are waiting reasons of the same name).
+    # Submitted while its account is paused: it says so from the start, for every reader
+    # of the row (a pause's reasons are waiting reasons of the same name).  A pause that
+    # commits while this INSERT's transaction runs does not see it: `reads` therefore
+    # also asks the account's row.
     return func.coalesce(
         value,
         select(ProviderAccount.pause_reason)

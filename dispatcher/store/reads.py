@@ -19,11 +19,26 @@ from dispatcher.accounts import configured_accounts
 from dispatcher.domain.describe import campaign_state
 from dispatcher.domain.numbers import REASON_TEXT, InvalidReason
 from dispatcher.domain.progress import Figures, progress_of
-from dispatcher.domain.status import CHUNK_OPEN, CampaignStatus, RecipientStatus, WaitingReason
+from dispatcher.domain.status import (
+    CAMPAIGN_ACTIVE,
+    CHUNK_OPEN,
+    CampaignStatus,
+    PauseReason,
+    RecipientStatus,
+    WaitingReason,
+)
 from dispatcher.errors import NotFound
 from dispatcher.settings import Settings
 from dispatcher.store.db import reading
-from dispatcher.store.tables import COUNTERS, CallbackDelivery, Campaign, Chunk, Recipient, Tenant
+from dispatcher.store.tables import (
+    COUNTERS,
+    CallbackDelivery,
+    Campaign,
+    Chunk,
+    ProviderAccount,
+    Recipient,
+    Tenant,
+)
 
 SAMPLE_SIZE = 20
 CSV_COLUMNS = ("msisdn", "status", "reason", "code", "provider_ref", "updated_at")
@@ -66,6 +81,8 @@ _SUMMARY = (
     Campaign.finished_at,
     *COUNTERS.values(),
     _OPEN_CHUNKS,
+    ProviderAccount.paused.label("account_paused"),
+    ProviderAccount.pause_reason.label("account_pause_reason"),
 )
 _DETAIL = (
     *_SUMMARY,
@@ -151,6 +168,10 @@ def _summary(row: Any, clock: Clock) -> dict[str, Any]:
     counts = by_status(row)
     status = CampaignStatus(row.status)
     waiting = WaitingReason(row.waiting_reason) if row.waiting_reason else None
+    if row.account_paused and row.account_pause_reason and status in CAMPAIGN_ACTIVE:
+        # The account's own row says it first: a campaign stored while its account was
+        # being paused may not have been marked (the pause's UPDATE did not see it yet).
+        waiting = PauseReason(row.account_pause_reason).waiting
     figures = progress_of(
         Figures(
             status=status,
@@ -209,7 +230,12 @@ def by_status(row: Any) -> dict[RecipientStatus, int]:
 
 
 def _campaigns(tenant_id: int | None, *columns: Any) -> AnySelect:
-    return _owned(select(*columns).join(Tenant, Tenant.id == Campaign.tenant_id), tenant_id)
+    query = (
+        select(*columns)
+        .join(Tenant, Tenant.id == Campaign.tenant_id)
+        .outerjoin(ProviderAccount, ProviderAccount.name == Campaign.account)
+    )
+    return _owned(query, tenant_id)
 
 
 # Built once: pages poll it every few seconds (a statement built per call costs more in

@@ -16,7 +16,7 @@ from dispatcher.api.deps import SESSION_COOKIE
 from dispatcher.domain.status import ChunkStatus, PauseReason, Role
 from dispatcher.settings import Settings
 from dispatcher.store.apikeys import revoke
-from dispatcher.store.tables import Chunk, ProviderAccount
+from dispatcher.store.tables import Campaign, Chunk, ProviderAccount
 from tests.builders import Numbers, Tenant, a_campaign, a_tenant, an_account_paused
 
 pytestmark = pytest.mark.integration
@@ -180,6 +180,13 @@ def test_an_account_paused_for_balance_reads_in_words(
         row = api.get(f"/v1/campaigns/{cid}").json()
         assert row["state"] == "waiting: its account is paused for balance"
         assert row["eta_s"] is None
+        # and one stored while the pause was being committed (the pause's UPDATE of its
+        # campaigns did not see it): the account's row says why it waits
+        with engine.begin() as conn:
+            conn.execute(update(Campaign).where(Campaign.id == cid).values(waiting_reason=None))
+        raced = api.get(f"/v1/campaigns/{cid}").json()
+        assert raced["waiting_reason"] == "balance" and raced["eta_s"] is None
+        assert "waiting: its account is paused for balance" in api.get("/ui/campaigns").text
     finally:
         with engine.begin() as conn:
             conn.execute(update(ProviderAccount).values(paused=False, pause_reason=None))
