@@ -11,13 +11,11 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Engine
 
-from dispatcher.accounts import configured_accounts
 from dispatcher.api import account as account_api
 from dispatcher.api.ui import chart
 from dispatcher.api.ui.web import PageError, call, engine_of, render, session, settings_of
 from dispatcher.domain.numbers import normalise
 from dispatcher.domain.status import CampaignStatus, RecipientStatus
-from dispatcher.settings import Settings
 from dispatcher.store import glance, reads
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -58,11 +56,6 @@ def bar(by_status: dict[str, int]) -> list[tuple[RecipientStatus, float, float]]
         parts.append((k, round(x, 2), width))
         x += width
     return parts
-
-
-def _interval_s(settings: Settings, account: str) -> float:
-    found = next((a for a in configured_accounts(settings) if a.name == account), None)
-    return found.block_interval_s if found else settings.block_interval_s
 
 
 async def _minutes(engine: Engine, scope: int | None, c: dict[str, Any]) -> list[glance.Minute]:
@@ -126,7 +119,8 @@ async def campaign(
     who = await session(request)
     engine, settings = engine_of(request), settings_of(request)
     scope = who.caller.scope
-    detail = await call(reads.campaign_detail, engine, scope, campaign_id, reads.Clock.of(settings))
+    clock = reads.Clock.of(settings)
+    detail = await call(reads.campaign_detail, engine, scope, campaign_id, clock)
     _, sample = await call(reads.intake_answer, engine, campaign_id)
     uncertain = await call(glance.uncertain_blocks, engine, scope, campaign_id)
     lookup: dict[str, Any] | None = None
@@ -136,7 +130,7 @@ async def campaign(
         if number.msisdn:
             found = await call(glance.number_record, engine, scope, campaign_id, number.msisdn)
             lookup["record"] = found
-    pace = 60 / _interval_s(settings, detail["account"])
+    pace = 60 / clock.interval_for(detail["account"])
     minutes = await _minutes(engine, scope, detail)
     return render(
         request,
@@ -158,11 +152,10 @@ async def campaign(
 async def blocks_chart(request: Request, campaign_id: CampaignId) -> Response:
     who = await session(request)
     engine, settings = engine_of(request), settings_of(request)
-    detail = await call(
-        reads.campaign_detail, engine, who.caller.scope, campaign_id, reads.Clock.of(settings)
-    )
+    clock = reads.Clock.of(settings)
+    detail = await call(reads.campaign_detail, engine, who.caller.scope, campaign_id, clock)
     minutes = await _minutes(engine, who.caller.scope, detail)
-    pace = 60 / _interval_s(settings, detail["account"])
+    pace = 60 / clock.interval_for(detail["account"])
     svg = chart.blocks_svg(minutes, pace, settings.window.tz)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
