@@ -113,7 +113,7 @@ def _default(settings: Settings) -> str:
     return DEFAULT_ACCOUNT if DEFAULT_ACCOUNT in names else names[0]
 
 
-def _one(name: str, who: Caller, settings: Settings) -> Account:
+def one(name: str, who: Caller, settings: Settings) -> Account:
     found = next((a for a in visible(who, settings) if a.name == name), None)
     if found is None:
         raise NotFound(f"there is no provider account {name!r} for this key; GET /v1/accounts")
@@ -130,11 +130,11 @@ async def list_accounts(who: CallerDep, engine: EngineDep, settings: SettingsDep
 async def get_account(
     name: AccountName, who: CallerDep, engine: EngineDep, settings: SettingsDep
 ) -> Any:
-    return await run_in_threadpool(view, _one(name, who, settings), who, engine, settings)
+    return await run_in_threadpool(view, one(name, who, settings), who, engine, settings)
 
 
 async def _pause(name: str, who: Caller, engine: Engine, settings: Settings) -> Any:
-    account = _one(name, who, settings)
+    account = one(name, who, settings)
     await run_in_threadpool(sync_and_pause, engine, settings, account.name)
     return await run_in_threadpool(view, account, who, engine, settings)
 
@@ -146,7 +146,7 @@ def sync_and_pause(engine: Engine, settings: Settings, name: str) -> None:
 
 
 async def _resume(name: str, who: Caller, engine: Engine, settings: Settings) -> Any:
-    account = _one(name, who, settings)
+    account = one(name, who, settings)
     await run_in_threadpool(balance.resume, engine, account.name)
     return await run_in_threadpool(view, account, who, engine, settings)
 
@@ -172,7 +172,7 @@ async def get_default_account(who: CallerDep, engine: EngineDep, settings: Setti
     """The account ``default`` (or the first configured): pause state, pace and window
     (operators: the balance)."""
     return await run_in_threadpool(
-        view, _one(_default(settings), who, settings), who, engine, settings
+        view, one(_default(settings), who, settings), who, engine, settings
     )
 
 

@@ -13,8 +13,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from dispatcher.accounts import configured_accounts
-from dispatcher.api.account import sync_and_pause
+from dispatcher.api.account import one, sync_and_pause
 from dispatcher.api.campaigns import in_transaction
 from dispatcher.api.deps import SESSION_COOKIE
 from dispatcher.api.ui.web import (
@@ -118,10 +117,8 @@ async def steer_account(
     who = await session(request)
     await checked_form(request, who)
     operator(who)
-    settings = settings_of(request)
-    if name not in {a.name for a in configured_accounts(settings)}:
-        raise PageError(404, f"there is no provider account {name!r}")
-    engine = engine_of(request)
+    settings, engine = settings_of(request), engine_of(request)
+    await call(one, name, who.caller, settings)  # the API's look-up: 404 when unknown
     if action == "pause":
         await call(sync_and_pause, engine, settings, name)
     elif action == "resume":

@@ -164,6 +164,8 @@ def test_an_operator_sees_every_tenant_filters_and_reads_the_balance(
     assert "paused by an operator since" in paused.text
     resumed = api.post("/ui/accounts/default/resume", data={"csrf": token})
     assert "The account is resumed" in resumed.text
+    unknown = api.post("/ui/accounts/nope/pause", data={"csrf": token})
+    assert unknown.status_code == 404 and "no provider account 'nope'" in unknown.text
 
 
 def test_an_account_paused_for_balance_reads_in_words(
