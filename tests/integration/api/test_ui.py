@@ -165,7 +165,9 @@ def test_an_operator_sees_every_tenant_filters_and_reads_the_balance(
     resumed = api.post("/ui/accounts/default/resume", data={"csrf": token})
     assert "The account is resumed" in resumed.text
     unknown = api.post("/ui/accounts/nope/pause", data={"csrf": token})
-    assert unknown.status_code == 404 and "there is no provider account &#39;nope&#39;" in unknown.text
+    assert (
+        unknown.status_code == 404 and "there is no provider account &#39;nope&#39;" in unknown.text
+    )
 
 
 def test_an_account_paused_for_balance_reads_in_words(
