@@ -4,7 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit integration e2e fuzz-api demo clean
+.PHONY: install test check lint typecheck unit integration e2e fuzz-api demo clean
+
+# The suite runs in parallel (pytest-xdist): each worker process has its own Postgres and
+# Redis databases.  Most end-to-end time is waiting for real processes, so more workers
+# than cores pays; at most 7 (Redis databases 9-15).
+WORKERS ?= 4
+PYTEST := $(BIN)/pytest -q -n $(WORKERS) --dist loadgroup
 
 install: $(STAMP)
 
@@ -22,20 +28,24 @@ typecheck: install
 	$(BIN)/mypy
 
 test: install lint typecheck
-	$(BIN)/pytest -q
+	$(PYTEST) --durations=15
+
+# The inner loop: lint, types, unit and integration tests (no processes started).
+check: install lint typecheck
+	$(PYTEST) tests/unit tests/integration
 
 unit: install
-	$(BIN)/pytest -q tests/unit
+	$(PYTEST) tests/unit
 
 integration: install
-	$(BIN)/pytest -q tests/integration
+	$(PYTEST) tests/integration
 
 e2e: install
-	$(BIN)/pytest -q tests/e2e
+	$(PYTEST) tests/e2e
 
 # schemathesis against the OpenAPI schema: no 5xx for anything the schema allows.
 fuzz-api: install
-	$(BIN)/pytest -q tests/e2e/test_api_process.py -k schemathesis
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-25} $(BIN)/pytest -q tests/e2e/test_api_process.py -k schemathesis
 
 demo: install
 	$(BIN)/pregonero demo

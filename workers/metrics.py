@@ -17,6 +17,7 @@ provider's code (its known codes; a positive code, which is a reference, is
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -24,6 +25,8 @@ from typing import TYPE_CHECKING
 
 from dispatcher.domain.codes import known
 from dispatcher.domain.plan import BlockPlan
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from dispatcher.settings import Settings
@@ -62,13 +65,20 @@ def serve(settings: Settings, directory: Path) -> None:
     port = settings.worker_metrics_port
     assert port is not None
     try:
-        start_http_server(port, addr=settings.worker_metrics_host, registry=registry)
+        server, _thread = start_http_server(
+            port, addr=settings.worker_metrics_host, registry=registry
+        )
     except OSError as exc:
         raise SystemExit(
             f"error: PREGONERO_WORKER_METRICS_PORT={port} on "
             f"{settings.worker_metrics_host}: {exc.strerror or exc}; each worker on a host "
             "needs a port of its own"
         ) from None
+    log.info(
+        "worker metrics on http://%s:%d/metrics",
+        settings.worker_metrics_host,
+        server.server_address[1],
+    )
 
 
 def code_label(code: int | None) -> str:

@@ -19,7 +19,7 @@ from dispatcher.api.campaigns import PROBLEMS
 from dispatcher.api.deps import CallerDep, EngineDep, OperatorDep, SettingsDep
 from dispatcher.domain.describe import account_state
 from dispatcher.domain.status import PauseReason
-from dispatcher.engine import balance
+from dispatcher.engine import steer
 from dispatcher.errors import NotFound
 from dispatcher.settings import ACCOUNT_NAME, Settings
 from dispatcher.store import accounts
@@ -135,19 +135,13 @@ async def get_account(
 
 async def _pause(name: str, who: Caller, engine: Engine, settings: Settings) -> Any:
     account = one(name, who, settings)
-    await run_in_threadpool(sync_and_pause, engine, settings, account.name)
+    await run_in_threadpool(steer.pause_account, engine, settings, account.name)
     return await run_in_threadpool(view, account, who, engine, settings)
-
-
-def sync_and_pause(engine: Engine, settings: Settings, name: str) -> None:
-    with engine.begin() as conn:  # the row may not exist yet if nothing was sent
-        accounts.sync(conn, configured_accounts(settings))
-    balance.pause(engine, name, PauseReason.OPERATOR)
 
 
 async def _resume(name: str, who: Caller, engine: Engine, settings: Settings) -> Any:
     account = one(name, who, settings)
-    await run_in_threadpool(balance.resume, engine, account.name)
+    await run_in_threadpool(steer.resume_account, engine, account.name)
     return await run_in_threadpool(view, account, who, engine, settings)
 
 

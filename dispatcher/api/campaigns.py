@@ -2,36 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Connection, Engine
 
 from dispatcher import intake
 from dispatcher.api.deps import CallerDep, EngineDep, SettingsDep
-from dispatcher.api.health import CAMPAIGNS_SUBMITTED, RECIPIENTS_SUBMITTED
 from dispatcher.api.problems import ApiProblem
 from dispatcher.api.schemas import (
     ActionResult,
     CampaignCreated,
     CampaignDetail,
     CampaignPage,
+    CampaignSummary,
     Priority,
     Problem,
     RecipientPage,
     ReplyPage,
     UncertainResolved,
 )
-from dispatcher.api.uploads import CSV_TYPES, from_csv, from_json, from_multipart
+from dispatcher.api.uploads import CSV_TYPES, Submission, from_csv, from_json, from_multipart
 from dispatcher.domain.message import Method
 from dispatcher.domain.status import CampaignStatus, Purpose, RecipientStatus
-from dispatcher.engine import recover
-from dispatcher.errors import Conflict
-from dispatcher.store import reads, reports, steering
+from dispatcher.engine import steer
+from dispatcher.settings import Settings
+from dispatcher.store import reads, reports
+from dispatcher.store.rows import StoredIntake
 
 router = APIRouter(prefix="/v1", tags=["campaigns"])
 CampaignId = Annotated[int, Path(ge=1, le=2**62, description="The campaign's id")]
@@ -67,49 +66,31 @@ _REQUEST_BODY = {
 }
 
 
-def _stored_answer(engine: Engine, campaign_id: int, interval_s: float) -> dict[str, Any]:
-    row, sample = reads.intake_answer(engine, campaign_id)
-    return _answer(row, sample, interval_s)
-
-
 def _answer(
-    row: dict[str, Any],
-    sample: list[dict[str, Any]],
-    interval_s: float,
-    ignored_columns: list[str] | None = None,
+    stored: StoredIntake, interval_s: float, ignored_columns: list[str] | None = None
 ) -> dict[str, Any]:
+    """The 201 (or a replay's 201): what intake stored and refused."""
     return {
         "ignored_columns": ignored_columns,
-        "id": row["id"],
-        "status": row["status"],
+        "id": stored.campaign_id,
+        "status": stored.status,
         "counts": {
-            k: row[k] for k in ("submitted", "sendable", "invalid", "duplicate", "suppressed")
+            "submitted": stored.submitted,
+            "sendable": stored.sendable,
+            "invalid": stored.invalid,
+            "duplicate": stored.duplicate,
+            "suppressed": stored.suppressed,
         },
-        "chunks": row["chunks"],
-        "encoding": row["encoding"],
-        "segments": row["segments"],
-        "estimated_duration_s": round(row["chunks"] * interval_s, 1),
-        "invalid_sample": sample,
+        "chunks": stored.chunks,
+        "encoding": stored.encoding,
+        "segments": stored.segments,
+        "estimated_duration_s": round(stored.chunks * interval_s, 1),
+        "invalid_sample": [asdict(s) for s in stored.invalid_sample],
         "links": {
-            "self": f"/v1/campaigns/{row['id']}",
-            "recipients": f"/v1/campaigns/{row['id']}/recipients",
+            "self": f"/v1/campaigns/{stored.campaign_id}",
+            "recipients": f"/v1/campaigns/{stored.campaign_id}/recipients",
         },
     }
-
-
-def _replay(
-    engine: Engine, tenant: int, key: str, digest: str, interval_s: float
-) -> dict[str, Any] | None:
-    found = reads.by_idempotency_key(engine, tenant, key)
-    if found is None:
-        return None
-    campaign_id, stored = found
-    if stored != digest:
-        raise Conflict(
-            f"Idempotency-Key {key!r} was used for campaign {campaign_id} with a different body; "
-            "use a new key for a new campaign"
-        )
-    return _stored_answer(engine, campaign_id, interval_s)
 
 
 @router.post(
@@ -153,72 +134,45 @@ async def create_campaign(
         str | None, Query(description="CSV body, 2via: where each reply is POSTed")
     ] = None,
 ) -> dict[str, Any]:
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype == "application/json":
-        submission = await from_json(request, settings)
-    elif ctype in CSV_TYPES:
-        submission = await from_csv(request, settings)
-    elif ctype == "multipart/form-data":
-        submission = await from_multipart(request, settings)
-    else:
-        raise ApiProblem(
-            415,
-            f"content type {ctype or '(none)'!r} is not accepted: send application/json, "
-            "text/csv (fields in the query string) or multipart/form-data",
-            "unsupported-media-type",
-        )
-    interval = settings.block_interval_s
+    submission = await _submission(request, settings)
     try:
-        if idempotency_key and (
-            replay := await run_in_threadpool(
-                _replay, engine, who.tenant_id, idempotency_key, submission.digest, interval
-            )
-        ):
-            response.headers["Idempotent-Replayed"] = "true"
-            return replay
-        try:
-            result = await run_in_threadpool(
-                intake.submit,
-                engine,
-                settings,
-                who.tenant_id,
-                submission.spec,
-                submission.numbers,
-                request_hash=submission.digest,
-                idempotency_key=idempotency_key,
-                strict=strict,
-                allowed_accounts=who.accounts,
-            )
-        except Conflict:  # the same key committed by a concurrent request
-            assert idempotency_key is not None
-            replay = await run_in_threadpool(
-                _replay, engine, who.tenant_id, idempotency_key, submission.digest, interval
-            )
-            if replay is None:
-                raise
-            response.headers["Idempotent-Replayed"] = "true"
-            return replay
+        done = await run_in_threadpool(
+            intake.submit_once,
+            engine,
+            settings,
+            who.tenant_id,
+            submission.spec,
+            submission.numbers,
+            request_hash=submission.digest,
+            idempotency_key=idempotency_key,
+            strict=strict,
+            allowed_accounts=who.accounts,
+        )
     finally:
         if submission.handle is not None:
             submission.handle.close()
-    counts = result.counts
-    CAMPAIGNS_SUBMITTED.inc()
-    for outcome in ("sendable", "invalid", "duplicate", "suppressed"):
-        RECIPIENTS_SUBMITTED.labels(outcome).inc(getattr(counts, outcome))
-    row = {
-        "id": result.campaign_id,
-        "status": CampaignStatus.SCHEDULED,
-        "chunks": result.chunks,
-        "encoding": result.message.encoding.value,
-        "segments": result.message.segments,
-        "submitted": counts.submitted,
-        "sendable": counts.sendable,
-        "invalid": counts.invalid,
-        "duplicate": counts.duplicate,
-        "suppressed": counts.suppressed,
-    }
-    response.headers["Location"] = f"/v1/campaigns/{result.campaign_id}"
-    return _answer(row, result.invalid_sample, interval, submission.ignored_columns)
+    interval = settings.block_interval_s
+    if done.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+        return _answer(done.stored, interval)
+    response.headers["Location"] = f"/v1/campaigns/{done.stored.campaign_id}"
+    return _answer(done.stored, interval, submission.ignored_columns)
+
+
+async def _submission(request: Request, settings: Settings) -> Submission:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "application/json":
+        return await from_json(request, settings)
+    if ctype in CSV_TYPES:
+        return await from_csv(request, settings)
+    if ctype == "multipart/form-data":
+        return await from_multipart(request, settings)
+    raise ApiProblem(
+        415,
+        f"content type {ctype or '(none)'!r} is not accepted: send application/json, "
+        "text/csv (fields in the query string) or multipart/form-data",
+        "unsupported-media-type",
+    )
 
 
 @router.get("/campaigns", response_model=CampaignPage, responses=PROBLEMS)
@@ -234,26 +188,20 @@ async def list_campaigns(
     before: Annotated[int | None, Query(ge=1, le=2**62, description="Cursor: next_before")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
+    clock = reads.Clock.of(settings)
     items, cursor = await run_in_threadpool(
-        reads.campaign_page,
-        engine,
-        who.scope,
-        status,
-        before,
-        limit,
-        reads.Clock.of(settings),
-        tenant,
+        reads.campaign_page, engine, who.scope, status, before, limit, clock, tenant
     )
-    return {"items": items, "next_before": cursor}
+    return {"items": [CampaignSummary.of(c, clock) for c in items], "next_before": cursor}
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignDetail, responses=PROBLEMS)
 async def get_campaign(
     campaign_id: CampaignId, who: CallerDep, engine: EngineDep, settings: SettingsDep
-) -> dict[str, Any]:
-    return await run_in_threadpool(
-        reads.campaign_detail, engine, who.scope, campaign_id, reads.Clock.of(settings)
-    )
+) -> CampaignDetail:
+    clock = reads.Clock.of(settings)
+    detail = await run_in_threadpool(reads.campaign_detail, engine, who.scope, campaign_id, clock)
+    return CampaignDetail.of(detail, clock)
 
 
 @router.get(
@@ -309,18 +257,19 @@ async def list_replies(
 @router.post("/campaigns/{campaign_id}/pause", response_model=ActionResult, responses=PROBLEMS)
 async def pause_campaign(campaign_id: CampaignId, who: CallerDep, engine: EngineDep) -> Any:
     """Stop sending before the next block; what is at the provider finishes."""
-    return await run_in_threadpool(in_transaction, steering.pause, engine, who.scope, campaign_id)
+    return await run_in_threadpool(steer.pause_campaign, engine, campaign_id, who.scope)
 
 
 @router.post("/campaigns/{campaign_id}/resume", response_model=ActionResult, responses=PROBLEMS)
 async def resume_campaign(campaign_id: CampaignId, who: CallerDep, engine: EngineDep) -> Any:
-    return await run_in_threadpool(in_transaction, steering.resume, engine, who.scope, campaign_id)
+    """Sending goes on at the account's pace."""
+    return await run_in_threadpool(steer.resume_campaign, engine, campaign_id, who.scope)
 
 
 @router.post("/campaigns/{campaign_id}/cancel", response_model=ActionResult, responses=PROBLEMS)
 async def cancel_campaign(campaign_id: CampaignId, who: CallerDep, engine: EngineDep) -> Any:
     """Unsent numbers become cancelled; a block already at the provider finishes."""
-    return await run_in_threadpool(in_transaction, steering.cancel, engine, who.scope, campaign_id)
+    return await run_in_threadpool(steer.cancel_campaign, engine, campaign_id, who.scope)
 
 
 @router.post(
@@ -331,7 +280,7 @@ async def cancel_campaign(campaign_id: CampaignId, who: CallerDep, engine: Engin
 async def requeue_uncertain(campaign_id: CampaignId, who: CallerDep, engine: EngineDep) -> Any:
     """Send the uncertain recipients again: only when the provider's report shows they
     did not go out (otherwise they get the message twice)."""
-    moved = await run_in_threadpool(recover.requeue_uncertain, engine, campaign_id, who.scope)
+    moved = await run_in_threadpool(steer.requeue_uncertain, engine, campaign_id, who.scope)
     return {"id": campaign_id, "recipients": moved, "now": RecipientStatus.PENDING}
 
 
@@ -350,16 +299,7 @@ async def close_uncertain(
     ],
 ) -> Any:
     """Record what the provider's web report says about the uncertain recipients."""
-    close = partial(steering.close_uncertain, outcome=RecipientStatus(outcome))
-    closed = await run_in_threadpool(in_transaction, close, engine, who.scope, campaign_id)
+    closed = await run_in_threadpool(
+        steer.close_uncertain, engine, campaign_id, who.scope, RecipientStatus(outcome)
+    )
     return {"id": campaign_id, "recipients": closed, "now": outcome}
-
-
-def in_transaction(
-    action: Callable[[Connection, int, int | None], Any],
-    engine: Engine,
-    scope: int | None,
-    campaign_id: int,
-) -> Any:
-    with engine.begin() as conn:
-        return action(conn, campaign_id, scope)

@@ -10,7 +10,6 @@ from fastapi.concurrency import run_in_threadpool
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
-    Counter,
     Gauge,
     Metric,
     generate_latest,
@@ -27,10 +26,6 @@ from dispatcher.store import observe
 
 router = APIRouter(tags=["health"])
 
-CAMPAIGNS_SUBMITTED = Counter("pregonero_campaigns_submitted_total", "Campaigns stored by intake")
-RECIPIENTS_SUBMITTED = Counter(
-    "pregonero_recipients_submitted_total", "Numbers received by intake", ["outcome"]
-)
 NEEDING_ATTENTION = Gauge(
     "pregonero_campaigns_needing_attention",
     "Campaigns with uncertain recipients: an operator checks the provider's report, then "

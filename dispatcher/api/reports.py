@@ -149,8 +149,12 @@ async def summary(
     rows = await run_in_threadpool(
         reports.summary, engine, span, who.scope, group, settings.timezone
     )
-    total = {k: sum(int(r[k]) for r in rows) for k in reports.SUMMARY_COUNTS}
-    return {"start": span.start, "end": span.end, "group": group, "rows": rows, "total": total}
+    total = {k: sum(r.counts[k] for r in rows) for k in reports.SUMMARY_COUNTS}
+    out = [
+        {"day": r.day, "campaign_id": r.campaign_id, "campaign_name": r.campaign_name, **r.counts}
+        for r in rows
+    ]
+    return {"start": span.start, "end": span.end, "group": group, "rows": out, "total": total}
 
 
 @router.get(

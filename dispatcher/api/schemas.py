@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
+from dispatcher.domain.describe import campaign_state
 from dispatcher.domain.message import Method
 from dispatcher.domain.status import (
     CampaignStatus,
@@ -17,6 +19,8 @@ from dispatcher.domain.status import (
 )
 from dispatcher.intake import CampaignSpec
 from dispatcher.settings import ACCOUNT_NAME
+from dispatcher.store.reads import Clock
+from dispatcher.store.rows import CampaignDetailView, CampaignView
 
 Priority = Literal["normal", "high"]
 
@@ -143,6 +147,51 @@ class CampaignSummary(BaseModel):
     )
     attention: str | None = Field(description="What a person must do about it, if anything")
 
+    @classmethod
+    def of(cls, view: CampaignView, clock: Clock) -> CampaignSummary:
+        return cls(**summary_fields(view, clock))
+
+
+def priority_words(priority: int) -> Priority:
+    return "high" if priority > 0 else "normal"
+
+
+def summary_fields(view: CampaignView, clock: Clock) -> dict[str, Any]:
+    """A campaign as lists show it, with its state in words."""
+    figures = view.figures
+    return {
+        "id": view.id,
+        "tenant": view.tenant,
+        "account": view.account,
+        "name": view.name,
+        "status": view.status,
+        "waiting_reason": view.waiting_reason,
+        "state": campaign_state(
+            status=view.status,
+            waiting_reason=view.waiting_reason,
+            next_send_at=view.next_send_at,
+            failure_reason=view.failure_reason,
+            now=clock.at(),
+            tz=clock.tz,
+        ),
+        "method": view.method.value,
+        "purpose": view.purpose.value,
+        "priority": priority_words(view.priority),
+        "sendable": view.sendable,
+        "chunks": view.chunks,
+        "created_at": view.created_at,
+        "started_at": view.started_at,
+        "finished_at": view.finished_at,
+        "uncertain": view.recipients[RecipientStatus.UNCERTAIN],
+        "recipients": {s.value: n for s, n in view.recipients.items()},
+        "sent": figures.sent,
+        "progress": figures.progress,
+        "rate_per_s": figures.rate_per_s,
+        "elapsed_s": view.elapsed_s,
+        "eta_s": figures.eta_s,
+        "attention": figures.attention,
+    }
+
 
 class CampaignPage(BaseModel):
     items: list[CampaignSummary]
@@ -174,6 +223,32 @@ class CampaignDetail(CampaignSummary):
     callback: CallbackState | None = Field(
         description="The callback_url's delivery, once the campaign has finished"
     )
+
+    @classmethod
+    def of(cls, detail: CampaignDetailView, clock: Clock) -> CampaignDetail:  # type: ignore[override]
+        c = detail.campaign
+        return cls(
+            **summary_fields(c, clock),
+            failure_reason=c.failure_reason,
+            start_at=detail.start_at,
+            expires_at=detail.expires_at,
+            next_send_at=c.next_send_at,
+            callback_url=detail.callback_url,
+            reply_url=detail.reply_url,
+            replies={"received": detail.replies_received, "opt_outs": detail.opt_outs},
+            encoding=detail.encoding,
+            segments=detail.segments,
+            idempotency_key=detail.idempotency_key,
+            counts={
+                "submitted": detail.submitted,
+                "sendable": c.sendable,
+                "invalid": detail.invalid,
+                "duplicate": detail.duplicate,
+                "suppressed": detail.suppressed,
+                "by_status": {s.value: n for s, n in c.recipients.items()},
+            },
+            callback=CallbackState(**asdict(detail.callback)) if detail.callback else None,
+        )
 
 
 class RecipientOut(BaseModel):

@@ -26,6 +26,7 @@ from dispatcher.intake.json_body import JsonCampaign
 from dispatcher.intake.sources import CsvNumbers
 from dispatcher.settings import ACCOUNT_NAME, Settings
 from dispatcher.store import suppressions
+from dispatcher.store.rows import SuppressionRow
 
 router = APIRouter(prefix="/v1", tags=["suppressions"])
 TENANT_MAX = 1000  # more at once is an import: an operator's
@@ -105,7 +106,7 @@ async def list_suppressions(
         )
     cursor = tuple(after.rsplit(":", 1)) if after else None
 
-    def read() -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+    def read() -> tuple[list[SuppressionRow], tuple[str, str] | None]:
         with engine.connect() as conn:
             return suppressions.page(conn, names, None, cursor, limit)  # type: ignore[arg-type]
 
@@ -268,7 +269,7 @@ async def remove_suppression(
                 where = f"the account {account!r}" if account else "any account"
                 raise NotFound(f"{number} is not on the suppression list of {where}")
             for row in listed:
-                suppressions.remove(conn, row["account"], number, who.who, why)
-        return [row["account"] for row in listed]
+                suppressions.remove(conn, row.account, number, who.who, why)
+        return [row.account for row in listed]
 
     return {"msisdn": number, "removed_from": await run_in_threadpool(remove)}

@@ -1,5 +1,9 @@
-"""``pregonero``, the command line (Typer and Rich)."""
+"""``pregonero``: the operator's command line (``dispatcher.cli.main``).  Imported lazily,
+so that ``celery -A workers sms`` can use ``dispatcher.cli.system`` without loading
+every command."""
 
-from dispatcher.cli.main import main
 
-__all__ = ["main"]
+def main() -> None:
+    from dispatcher.cli.main import main as run
+
+    run()

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from dispatcher import intake
+from dispatcher.api.schemas import CampaignDetail
 from dispatcher.cli.common import engine, friendly, literal, out
 from dispatcher.domain.message import Method
 from dispatcher.domain.status import CAMPAIGN_FINAL, CampaignStatus, Purpose, RecipientStatus
-from dispatcher.engine import recover
+from dispatcher.engine import steer
 from dispatcher.intake.sources import csv_numbers
 from dispatcher.settings import get_settings
-from dispatcher.store import reads, steering
+from dispatcher.store import reads
+from dispatcher.store.steering import Steered
 
 app = typer.Typer(no_args_is_help=True, help="Submit, watch and steer campaigns.")
 
@@ -54,7 +53,7 @@ DETAIL_FIELDS = (
 
 def watch(
     engine: Engine, campaign_id: int, clock: reads.Clock, poll_s: float = 1.0
-) -> dict[str, Any]:
+) -> CampaignDetail:
     """A progress bar until the campaign is finished; returns its last detail."""
     with Progress(
         TextColumn("[bold]campaign {task.fields[cid]}[/bold] {task.fields[status]}"),
@@ -66,21 +65,21 @@ def watch(
         task = progress.add_task("send", total=1, cid=campaign_id, status="", eta="", waiting="")
         # (the columns show numbers and our own words only: no tenant text)
         while True:
-            info = reads.campaign_detail(engine, None, campaign_id, clock)
-            sendable = max(info["counts"]["sendable"], 1)
-            done = sendable - info["counts"]["by_status"][RecipientStatus.PENDING]
-            waiting = f"waiting: {info['waiting_reason']}" if info["waiting_reason"] else ""
-            if info["next_send_at"]:
-                waiting += f" until {info['next_send_at']:%Y-%m-%d %H:%M %Z}"
+            info = CampaignDetail.of(reads.campaign_detail(engine, None, campaign_id, clock), clock)
+            sendable = max(info.sendable, 1)
+            done = sendable - info.recipients[RecipientStatus.PENDING]
+            waiting = f"waiting: {info.waiting_reason}" if info.waiting_reason else ""
+            if info.next_send_at:
+                waiting += f" until {info.next_send_at:%Y-%m-%d %H:%M %Z}"
             progress.update(
                 task,
                 total=sendable,
                 completed=done,
-                status=info["status"],
-                eta=_eta(info["eta_s"]),
+                status=info.status,
+                eta=_eta(info.eta_s),
                 waiting=waiting,
             )
-            if info["status"] in CAMPAIGN_FINAL:
+            if info.status in CAMPAIGN_FINAL:
                 return info
             time.sleep(poll_s)
 
@@ -141,7 +140,7 @@ def submit(
         )
         for sample in result.invalid_sample[:5]:
             out.print(
-                f"  line {sample['line']}: {literal(repr(sample['value']))} {sample['detail']}",
+                f"  line {sample.line}: {literal(repr(sample.value))} {sample.detail}",
                 highlight=False,
             )
         if wait:
@@ -162,15 +161,16 @@ def status(
         info = (
             watch(made, campaign_id, clock)
             if wait
-            else reads.campaign_detail(made, None, campaign_id, clock)
+            else CampaignDetail.of(reads.campaign_detail(made, None, campaign_id, clock), clock)
         )
-    if as_json:
-        print(json.dumps(info, default=str, indent=2))
+    if as_json:  # the API's shape: GET /v1/campaigns/{id}
+        print(info.model_dump_json(indent=2))
         return
+    fields = info.model_dump()
     table = Table("field", "value", show_header=False)
     for key in DETAIL_FIELDS:
-        table.add_row(key, literal(info[key]))
-    for key, value in info["counts"]["by_status"].items():
+        table.add_row(key, literal(fields[key]))
+    for key, value in info.recipients.items():
         if value:
             table.add_row(f"recipients {key}", f"{value:,}")
     out.print(table)
@@ -202,32 +202,35 @@ def list_(
     out.print(table)
 
 
-def _steer(
-    action: Callable[[Connection, int, int | None], steering.Steered], campaign_id: int
-) -> None:
-    with engine() as made, made.begin() as conn:
-        result = action(conn, campaign_id, None)
-    out.print(json.dumps(asdict(result)), highlight=False)
+def _steered(result: Steered) -> str:
+    said = f"campaign {result.id}: {result.status}"
+    if result.cancelled_recipients:
+        said += f" ({result.cancelled_recipients:,} unsent numbers cancelled)"
+    return said
 
 
 @app.command("pause")
 @friendly
 def pause(campaign_id: int) -> None:
-    """Pause: no block of it starts after this."""
-    _steer(steering.pause, campaign_id)
+    """Pause: no block of it starts after this; a block at the provider finishes."""
+    with engine() as made:
+        out.print(_steered(steer.pause_campaign(made, campaign_id, None)), highlight=False)
 
 
 @app.command("resume")
 @friendly
 def resume(campaign_id: int) -> None:
-    _steer(steering.resume, campaign_id)
+    """Resume a paused campaign: sending goes on at its account's pace."""
+    with engine() as made:
+        out.print(_steered(steer.resume_campaign(made, campaign_id, None)), highlight=False)
 
 
 @app.command("cancel")
 @friendly
 def cancel(campaign_id: int) -> None:
     """Cancel what is not sent yet; a block at the provider finishes."""
-    _steer(steering.cancel, campaign_id)
+    with engine() as made:
+        out.print(_steered(steer.cancel_campaign(made, campaign_id, None)), highlight=False)
 
 
 @app.command("requeue-uncertain")
@@ -235,7 +238,7 @@ def cancel(campaign_id: int) -> None:
 def requeue_uncertain(campaign_id: int) -> None:
     """Send the uncertain numbers again: only when you know they did not go out."""
     with engine() as made:
-        moved = recover.requeue_uncertain(made, campaign_id)
+        moved = steer.requeue_uncertain(made, campaign_id, None)
     out.print(f"{moved:,} uncertain numbers of campaign {campaign_id} will be sent again")
 
 
@@ -249,6 +252,6 @@ def close_uncertain(
     ],
 ) -> None:
     """Record what the provider's report says about the uncertain recipients."""
-    with engine() as made, made.begin() as conn:
-        closed = steering.close_uncertain(conn, campaign_id, None, RecipientStatus(as_.value))
+    with engine() as made:
+        closed = steer.close_uncertain(made, campaign_id, None, RecipientStatus(as_.value))
     out.print(f"{closed:,} uncertain numbers of campaign {campaign_id} closed as {as_.value}")

@@ -73,8 +73,8 @@ def remove(
     with engine() as made, made.begin() as conn:
         listed, _ = suppressions.page(conn, names, msisdn, None, 100)
         for row in listed:
-            suppressions.remove(conn, row["account"], msisdn, BY, why)
-            removed.append(row["account"])
+            suppressions.remove(conn, row.account, msisdn, BY, why)
+            removed.append(row.account)
     if not removed:
         raise ValidationFailed(f"{msisdn} is not on the list of {', '.join(names)}")
     out.print(f"{msisdn} removed from {', '.join(removed)}")
@@ -224,6 +224,13 @@ def summary(
         rows = reports.summary(made, span, _tenant(made, tenant), group, settings.timezone)  # type: ignore[arg-type]
     keys = ["day"] if group == "day" else ["campaign_id", "campaign_name"]
     header = [*keys, *reports.SUMMARY_COUNTS]
+    lines = (
+        [
+            *([r.day] if group == "day" else [r.campaign_id, r.campaign_name]),
+            *(r.counts[k] for k in reports.SUMMARY_COUNTS),
+        ]
+        for r in rows
+    )
     with _output(out_file) as target:
-        for piece in reads.csv_lines(header, ([r[k] for k in header] for r in rows)):
+        for piece in reads.csv_lines(header, lines):
             target.write(piece)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dispatcher.cli import admin, campaign, lists, provider
+from dispatcher.cli import account, admin, campaign, lists, provider
 from dispatcher.cli.common import err, friendly
 from dispatcher.errors import ConfigError
 
@@ -17,6 +17,7 @@ app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.apikey_app, name="apikey")
 app.add_typer(admin.tenant_app, name="tenant")
 app.add_typer(campaign.app, name="campaign")
+app.add_typer(account.app, name="account")
 app.add_typer(lists.suppress_app, name="suppress")
 app.add_typer(lists.report_app, name="report")
 app.command()(provider.sim)

@@ -25,7 +25,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 
 from dispatcher.accounts import configured_accounts, worker_threads
 from dispatcher.dev import services
-from dispatcher.dev.services import StackTimeout, free_port, wait_until
+from dispatcher.dev.services import StackTimeout, wait_until
 from dispatcher.dev.stack import FEED_DEPTH, Stack
 from dispatcher.domain.status import CAMPAIGN_FINAL, RecipientStatus
 from dispatcher.errors import PregoneroError
@@ -101,8 +101,8 @@ def _demo(stack: Stack, numbers: int, interval_s: float, keep: bool) -> None:
     stack.start_worker("worker2", concurrency=threads, pool="threads")
     stack.start_beat()
     flower_password = secrets.token_urlsafe(9)
-    flower = stack.start_flower(free_port(), f"{FLOWER_USER}:{flower_password}")
-    base = stack.start_api(free_port())
+    flower = stack.start_flower(f"{FLOWER_USER}:{flower_password}")
+    base = stack.start_api()
     _wait(stack, lambda: _answers(base + "/readyz"), 60, "the API")
     _wait(stack, lambda: _answers(flower + "/healthcheck"), 60, "Flower")
     key = create_key(stack.engine, "demo", "pregonero demo")

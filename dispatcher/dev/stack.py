@@ -22,7 +22,7 @@ from sqlalchemy import Engine, text
 
 from dispatcher import intake
 from dispatcher.dev import services
-from dispatcher.dev.services import free_port, wait_until
+from dispatcher.dev.services import listening_port, quiet_port, wait_until
 from dispatcher.domain.message import Method
 from dispatcher.domain.status import CampaignStatus
 from dispatcher.intake.sources import json_numbers
@@ -62,7 +62,7 @@ def submit_numbers(
 class PrivateRedis:
     """A Redis of our own that a test may restart (losing everything, like the real one)."""
 
-    port: int = field(default_factory=free_port)
+    port: int = field(default_factory=quiet_port)  # Redis cannot be given port 0
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -133,6 +133,7 @@ class Stack:
     workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     beat: subprocess.Popen[bytes] | None = None
     others: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    metrics_ports: dict[str, int] = field(default_factory=dict)  # by worker
     logs: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="pregonero-stack-")))
 
     def __post_init__(self) -> None:
@@ -158,7 +159,9 @@ class Stack:
             "PREGONERO_BLOCK_INTERVAL_S": f"{self.block_interval_s:g}",
             "PREGONERO_SEND_WINDOW": "00:00-24:00",
             "PREGONERO_PROVIDER_CONNECT_TIMEOUT_S": "1",
-            "PREGONERO_PROVIDER_READ_TIMEOUT_S": "1",
+            # Short, so drills of lost workers are quick; not so short that a block answered
+            # by the simulator on a busy machine (the suite runs in parallel) times out.
+            "PREGONERO_PROVIDER_READ_TIMEOUT_S": "2",
             "PREGONERO_SWEEP_AFTER_S": f"{max(4.0, 2 * queue_wait_s + 1):g}",
             "PREGONERO_BALANCE_POLL_S": "1",
             "PREGONERO_CALLBACK_ALLOW_PRIVATE": "true",  # receivers on this host
@@ -190,10 +193,14 @@ class Stack:
         loglevel: str = "INFO",
         pool: str = "prefork",
         env: dict[str, str] | None = None,
+        metrics: bool = False,
     ) -> None:
         """A worker; ``pool="threads"`` with enough threads keeps accounts apart (the
         runbook's sizing rule: accounts x FEED_DEPTH + 2).  ``env``: settings of this
-        worker only (its metrics port, say)."""
+        worker only.  ``metrics``: it serves /metrics on a port the system picks, found
+        in ``metrics_ports``."""
+        if metrics:
+            env = {**(env or {}), "PREGONERO_WORKER_METRICS_PORT": "0"}
         self.workers[name] = self._spawn(
             name,
             [
@@ -215,6 +222,8 @@ class Stack:
             ],
             env,
         )
+        if metrics:
+            self.metrics_ports[name] = listening_port(self.workers[name], f"worker {name}", 60)
 
     def kill_worker(self, name: str) -> None:
         """kill -9 of the worker and its pool children: what a crashed host looks like."""
@@ -242,12 +251,14 @@ class Stack:
         """With JSON logs, no start banner (plain text) from worker or beat: ``celery -q``."""
         return ["--quiet"] if self.settings_env.get("PREGONERO_LOG_FORMAT") == "json" else []
 
-    def start_api(self, port: int, workers: int = 1) -> str:
-        argv = [str(BIN / "pregonero"), "api", "--port", str(port), "--workers", str(workers)]
+    def start_api(self, workers: int = 1) -> str:
+        """The API on a port the system picks; its base URL once it listens."""
+        argv = [str(BIN / "pregonero"), "api", "--port", "0", "--workers", str(workers)]
         self.others["api"] = self._spawn("api", argv)
-        return f"http://127.0.0.1:{port}"
+        return f"http://127.0.0.1:{listening_port(self.others['api'], 'the API', 60)}"
 
-    def start_flower(self, port: int, basic_auth: str) -> str:
+    def start_flower(self, basic_auth: str) -> str:
+        """Flower on a port the system picks; its base URL once it listens."""
         self.others["flower"] = self._spawn(
             "flower",
             [
@@ -256,12 +267,12 @@ class Stack:
                 "workers",
                 "flower",
                 "--address=127.0.0.1",
-                f"--port={port}",
+                "--port=0",
                 f"--basic-auth={basic_auth}",
                 f"--tasks-columns={FLOWER_COLUMNS}",
             ],
         )
-        return f"http://127.0.0.1:{port}"
+        return f"http://127.0.0.1:{listening_port(self.others['flower'], 'Flower', 60)}"
 
     def _processes(self) -> dict[str, subprocess.Popen[bytes]]:
         beat = {"beat": self.beat} if self.beat else {}

@@ -55,7 +55,8 @@ class Outcome(StrEnum):
 
 
 class Action(StrEnum):
-    """What the engine does with a whole-request code (DESIGN §5.4)."""
+    """What the engine does with a whole-request code (docs/architecture.md, "What an
+    answer means")."""
 
     PAUSE_ACCOUNT = "pause_account"  # and put the chunk back to ready
     DEFER = "defer"  # to the next window opening

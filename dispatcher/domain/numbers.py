@@ -51,6 +51,17 @@ REASON_TEXT: dict[InvalidReason, str] = {
     ),
 }
 
+
+@dataclass(frozen=True, slots=True)
+class InvalidSample:
+    """A number intake refused: its line in the upload, as written (cut short), why."""
+
+    line: int | None
+    value: str
+    reason: str
+    detail: str
+
+
 # What spreadsheets and copy-paste add to numbers: invisible marks, odd spaces,
 # full-width digits (NFKC folds those), a float's ``.0``, a ``tel:`` URI.
 _INVISIBLE = dict.fromkeys(

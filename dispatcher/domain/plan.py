@@ -1,4 +1,5 @@
-"""What a block's fate means, decided before anything is written (DESIGN §5.2-5.4).
+"""What a block's fate means, decided before anything is written
+(docs/architecture.md, "The send path" and "What an answer means").
 
 Pure functions: the facts in (the chunk's state, the provider's answer or the failure to
 get one, the window, the time), a small value out.  The store applies a plan in one
@@ -8,17 +9,21 @@ transaction; nothing here reads the clock or the database.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
 from dispatcher.domain.answer import BlockAnswer
+from dispatcher.domain.backoff import backoff_s
 from dispatcher.domain.codes import PAUSE_REASON, Action, Code, Outcome, action_of, describe, known
 from dispatcher.domain.status import (
+    LEY_2300,
     CampaignStatus,
     ChunkStatus,
     PauseReason,
+    Purpose,
     Reason,
     RecipientStatus,
 )
@@ -49,6 +54,82 @@ def gate(
     if not window_open:
         return Gate.WINDOW
     return Gate.GO
+
+
+@dataclass(frozen=True)
+class GateFacts:
+    """What the gate asks of a queued chunk: its state, its campaign's, its account's."""
+
+    chunk: ChunkStatus
+    campaign: CampaignStatus
+    account_paused: bool
+    account_configured: bool = True  # False: removed from this process's settings
+
+
+@dataclass(frozen=True)
+class NotSent:
+    """A queued chunk that does not go out now, and what becomes of it: nothing
+    (``GONE``), back to ``ready`` for the feeder (``HOLD``), or its campaign sleeps until
+    the window opens at ``opens`` (``WINDOW``).  ``store.sending.hold`` applies it."""
+
+    gate: Gate
+    detail: str
+    opens: datetime | None = None
+
+
+def _not_sent(verdict: Gate, facts: GateFacts, window: SendWindow, now: datetime) -> NotSent:
+    if verdict is Gate.WINDOW:
+        opens = window.next_open(now)
+        return NotSent(verdict, f"window closed until {opens}", opens)
+    if verdict is Gate.HOLD:
+        return NotSent(verdict, "campaign or account not sending")
+    return NotSent(verdict, f"chunk is {facts.chunk}")
+
+
+def before_send(facts: GateFacts, window: SendWindow, now: datetime) -> NotSent | None:
+    """Before the slot: None when the chunk may go, else why not."""
+    verdict = gate(facts.chunk, facts.campaign, facts.account_paused, window.is_open(now))
+    if verdict is not Gate.GO:
+        return _not_sent(verdict, facts, window, now)
+    if not facts.account_configured:  # no credentials here: the feeder holds it back
+        return NotSent(Gate.HOLD, "its account is not configured")
+    return None
+
+
+def unclaimed(facts: GateFacts, window: SendWindow, now: datetime, window_open: bool) -> NotSent:
+    """The claim changed no row (or the window had shut): why not.  A chunk the gate
+    would still let go (queued, running, unpaused, open) has expired meanwhile."""
+    verdict = gate(facts.chunk, facts.campaign, facts.account_paused, window_open)
+    return _not_sent(Gate.HOLD if verdict is Gate.GO else verdict, facts, window, now)
+
+
+@dataclass(frozen=True)
+class Sendable:
+    """What of a queued chunk goes out, before its slot: the pending numbers not on the
+    account's suppression list now, how many are on it (marked ``suppressed``, not
+    sent), and for Ley 2300 the day whose one contact each number takes (those reached
+    today by another campaign of the tenant wait apart until ``next_day_opens``).
+    ``store.sending.prepare`` applies it."""
+
+    numbers: tuple[tuple[int, str], ...]
+    suppressed_since_intake: int = 0
+    contact_day: date | None = None
+    next_day_opens: datetime | None = None
+
+
+def sendable(
+    pending: Sequence[tuple[int, str, bool]],
+    purpose: Purpose,
+    window: SendWindow,
+    now: datetime,
+) -> Sendable:
+    """``pending``: each pending ``(n, msisdn, on the suppression list now)`` in order."""
+    numbers = tuple((n, m) for n, m, suppressed in pending if not suppressed)
+    dropped = len(pending) - len(numbers)
+    if not numbers or purpose not in LEY_2300:
+        return Sendable(numbers, dropped)
+    day = now.astimezone(window.tz).date()
+    return Sendable(numbers, dropped, day, window.next_day_open(now))
 
 
 class Verdict(StrEnum):
@@ -201,7 +282,7 @@ def _whole_request(
 
 def retry_delay_s(attempts: int) -> float:
     """Never-sent requests wait 5 s, 10 s, 20 s... at most 5 minutes."""
-    return float(min(RETRY_FIRST_S * 2 ** max(attempts - 1, 0), RETRY_MAX_S))
+    return backoff_s(attempts, RETRY_FIRST_S, RETRY_MAX_S)
 
 
 def decide_failure(block: Block, error: ProviderError, now: datetime) -> BlockPlan:

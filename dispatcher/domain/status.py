@@ -1,4 +1,4 @@
-"""The status vocabularies of DESIGN §4, and their named groups.
+"""The status vocabularies (docs/architecture.md, "Records"), and their named groups.
 
 Every status the code writes or compares comes from here: the tables' CHECK
 constraints, the store's statements (as bound parameters), the API's schemas and the

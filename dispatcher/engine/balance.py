@@ -1,6 +1,6 @@
-"""The accounts' balance and pauses (DESIGN §5.4-5.5): poll, pause below MIN_BALANCE,
-resume a balance pause when the balance is back, probe after maintenance, and the
-operator's own pause and resume."""
+"""The accounts' balance and pauses (docs/architecture.md, "Recovery"): poll, pause below
+MIN_BALANCE, resume a balance pause when the balance is back, probe after maintenance.
+A person's pause and resume are ``engine.steer``."""
 
 from __future__ import annotations
 
@@ -15,20 +15,9 @@ from dispatcher.domain.status import PauseReason
 from dispatcher.errors import ProviderAnswerError, ProviderError
 from dispatcher.provider.client import ProviderClient
 from dispatcher.settings import Settings
-from dispatcher.store import accounts
+from dispatcher.store import accounts, campaigns
 
 log = logging.getLogger(__name__)
-
-
-def pause(engine: Engine, account: str, reason: PauseReason = PauseReason.OPERATOR) -> bool:
-    with engine.begin() as conn:
-        return accounts.pause(conn, account, reason)
-
-
-def resume(engine: Engine, account: str, only: PauseReason | None = None) -> bool:
-    """Resume the account, whatever paused it (or only a pause for ``only``)."""
-    with engine.begin() as conn:
-        return accounts.resume(conn, account, only)
 
 
 def poll_balance(
@@ -65,11 +54,22 @@ def poll_balance(
                     balance,
                     settings.min_balance,
                 )
+    _mark_waiting(engine)
     return out
+
+
+def _mark_waiting(engine: Engine) -> None:
+    """The campaigns of an account that is still paused say so (whatever wrote their
+    waiting reason last)."""
+    with engine.begin() as conn:
+        if marked := campaigns.mark_paused_accounts(conn):
+            log.warning("%d campaigns of paused accounts did not say they wait: marked", marked)
 
 
 def probe_maintenance(engine: Engine, settings: Settings) -> int:
     """After MAINTENANCE_PROBE_S, let the next block try: a -6 pauses again."""
     with engine.begin() as conn:
         due = accounts.maintenance_probe_due(conn, settings.maintenance_probe_s)
-        return sum(accounts.resume(conn, name, PauseReason.MAINTENANCE) for name in due)
+        resumed = sum(accounts.resume(conn, name, PauseReason.MAINTENANCE) for name in due)
+    _mark_waiting(engine)
+    return resumed

@@ -5,7 +5,8 @@ delivers what is due for at most ``RUN_BUDGET_S`` with short timeouts, so a rece
 never answers costs a few seconds of one thread now and then, never a send.  Failures
 are retried with backoff for a day.
 
-The signature (DESIGN §7): ``X-Pregonero-Signature: t=<unix seconds>,v1=<hex>`` where
+The signature (docs/architecture.md, "Interfaces"):
+``X-Pregonero-Signature: t=<unix seconds>,v1=<hex>`` where
 ``<hex>`` is HMAC-SHA256 of ``"<t>.<body>"`` with the tenant's secret, and
 ``X-Pregonero-Event: <event id>`` to de-duplicate.  A receiver recomputes the HMAC over
 the raw body, compares in constant time and refuses a ``t`` more than 5 minutes away.
@@ -21,6 +22,7 @@ import time
 import httpx
 from sqlalchemy import Engine
 
+from dispatcher.domain.backoff import backoff_s
 from dispatcher.egress import callback_problem
 from dispatcher.redact import redact_url
 from dispatcher.settings import Settings
@@ -41,7 +43,7 @@ def signature(secret: str, body: bytes, at: int) -> str:
 
 def retry_in_s(attempts: int) -> float:
     """30 s, 1 min, 2 min... at most an hour."""
-    return float(min(RETRY_FIRST_S * 2 ** max(attempts - 1, 0), RETRY_MAX_S))
+    return backoff_s(attempts, RETRY_FIRST_S, RETRY_MAX_S)
 
 
 def deliver_due(engine: Engine, client: httpx.Client, settings: Settings) -> int:

@@ -1,9 +1,9 @@
-"""The feeder (DESIGN §5.1): publish ``ready`` chunks, keeping only ``FEED_DEPTH`` per
-account in the broker, by priority and then round-robin across campaigns — so a small
-urgent campaign never waits behind a million-number one, and a pause leaves almost
-nothing in the broker.  Safe to run twice at once (two beats, a nudge during a beat):
-one feeder at a time holds an advisory lock, and ``SKIP LOCKED`` and conditional
-UPDATEs do the rest.
+"""The feeder (docs/architecture.md, "Recovery"): publish ``ready`` chunks, keeping only
+``FEED_DEPTH`` per account in the broker, by priority and then round-robin across
+campaigns — so a small urgent campaign never waits behind a million-number one, and a
+pause leaves almost nothing in the broker.  Safe to run twice at once (two beats, a
+nudge during a beat): one feeder at a time holds an advisory lock, and ``SKIP LOCKED``
+and conditional UPDATEs do the rest.
 """
 
 from __future__ import annotations

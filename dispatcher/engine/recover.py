@@ -1,6 +1,6 @@
-"""Beat's periodic work on the outbox (DESIGN §5.3, §5.5): release what is due, re-publish
-what seems lost, reap what a dead worker left, expire, finish, and the operator's
-requeue.  Each is one transaction, safe to run twice at once."""
+"""Beat's periodic work on the outbox (docs/architecture.md, "Recovery"): release what is
+due, re-publish what seems lost, reap what a dead worker left, expire, finish.  Each is
+one transaction, safe to run twice at once.  An operator's requeue is ``engine.steer``."""
 
 from __future__ import annotations
 
@@ -55,9 +55,3 @@ def finish_all(engine: Engine) -> int:
     with engine.begin() as conn:
         ids = campaigns.running_without_open_chunks(conn)
         return sum(campaigns.complete_if_done(conn, i) for i in ids)
-
-
-def requeue_uncertain(engine: Engine, campaign_id: int, tenant_id: int | None = None) -> int:
-    """The operator's decision: send the uncertain numbers of a campaign again."""
-    with engine.begin() as conn:
-        return steering.requeue_uncertain(conn, campaign_id, tenant_id)

@@ -1,15 +1,18 @@
-"""``send_chunk``: DESIGN §5.2 — slot, claim, send, record.  At most once, never outside
-the window, never a guessed outcome.
+"""``send_chunk``: slot, claim, send, decide, apply.  At most once, never outside the
+window, never a guessed outcome.  docs/architecture.md lists every function one send calls.
 
-One send reads top-down and never calls back up:
+One send reads top-down and never calls back up; every write goes through
+``store.sending``, each decision is a value from ``domain.plan``:
 
-1. prepare, before the slot: read the chunk (``store.sending``), ``gate`` it
-   (``domain.plan``), load its numbers without those that opted out since intake,
-   keep Ley 2300's one message a day;
+1. prepare, before the slot, in one transaction: ``sending.read`` the chunk,
+   ``plan.before_send`` (``NotSent``, applied by ``sending.hold``), then
+   ``plan.sendable`` over ``sending.pending`` (applied by ``sending.prepare``: opted out
+   since intake, Ley 2300's one message a day);
 2. slot: an in-flight place and the next start time from the shared limiter (a port);
-3. claim: one UPDATE ``queued -> sending``; the window is asked once, here;
-4. send (``provider.client``), decide what the answer means (``domain.plan``), and
-   apply that plan in one transaction (``store.sending``).
+3. claim: ``sending.claim``, one UPDATE ``queued -> sending``; the window is asked once,
+   here (zero rows: ``plan.unclaimed``, applied by ``sending.hold``);
+4. send (``provider.client``), decide what the answer means (``plan.decide_answer`` or
+   ``plan.decide_failure``), and apply that plan in one transaction (``sending.record``).
 """
 
 from __future__ import annotations
@@ -18,22 +21,24 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from dispatcher.accounts import Account
+from dispatcher.domain.backoff import backoff_s
 from dispatcher.domain.plan import (
     Block,
     BlockPlan,
     Gate,
+    NotSent,
     Verdict,
+    before_send,
     decide_answer,
     decide_failure,
-    gate,
+    sendable,
+    unclaimed,
 )
-from dispatcher.domain.status import LEY_2300, ChunkStatus
 from dispatcher.domain.window import SendWindow
 from dispatcher.engine.ports import (
     Clock,
@@ -48,12 +53,13 @@ from dispatcher.errors import ProviderError
 from dispatcher.logs import about
 from dispatcher.provider.client import ProviderClient
 from dispatcher.settings import Settings
-from dispatcher.store import chunks, recipients, sending
+from dispatcher.store import sending
 from dispatcher.store.rows import ChunkToSend
 
 log = logging.getLogger(__name__)
 # Stop retrying a lost connection this long before the reaper may call the chunk uncertain.
 RECORD_SAFETY_S = 5.0
+RECORD_RETRY_FIRST_S, RECORD_RETRY_MAX_S = 0.2, 5.0
 
 
 @dataclass(frozen=True)
@@ -169,19 +175,21 @@ class Sender:
         new one while the chunk is still ours (before the request lease runs out and the
         reaper would call it uncertain); a known answer is never dropped for less."""
         deadline = claimed_at + self.settings.request_lease_s - RECORD_SAFETY_S
-        delay_s = 0.2
+        attempt = 0
         while True:
+            attempt += 1
             try:
                 if conn.invalidated or conn.closed:
                     with self.engine.begin() as fresh:
-                        recorded = sending.apply(fresh, row, plan, self.worker)
+                        recorded = sending.record(fresh, row, plan, self.worker)
                 else:
                     with conn.begin():
-                        recorded = sending.apply(conn, row, plan, self.worker)
+                        recorded = sending.record(conn, row, plan, self.worker)
                 if not recorded:
                     log.error("chunk %s was no longer ours to record", row.chunk.id)
                 return
             except DBAPIError as exc:
+                delay_s = backoff_s(attempt, RECORD_RETRY_FIRST_S, RECORD_RETRY_MAX_S)
                 if not _lost_connection(exc) or time.monotonic() + delay_s > deadline:
                     raise
                 log.warning(
@@ -190,58 +198,44 @@ class Sender:
                     type(exc.orig).__name__,
                     delay_s,
                 )
-                time.sleep(delay_s)
-                delay_s = min(delay_s * 2, 5.0)
+                self.sleep(delay_s)
 
     # -- before the slot ----------------------------------------------------------------
     def _prepare(self, conn: Connection, chunk_id: int) -> _Job | SendResult:
+        """Read the chunk, ask the gate, and take out what must not go (opted out since
+        intake; Ley 2300's numbers already reached today): each decided in
+        ``domain.plan``, applied by ``store.sending``, in one transaction."""
         now = self.clock()
         with conn.begin():
             row = sending.read(conn, chunk_id)
             if row is None:
                 return SendResult(chunk_id, Gate.GONE, detail="no such chunk")
             window = self.settings.window_for(row.purpose)
-            verdict = gate(row.status, row.campaign_status, row.account_paused, window.is_open(now))
-            if verdict is not Gate.GO:
-                return self._not_sent(conn, row, verdict, window, now)
             account = self.accounts.get(row.account)
-            if account is None:  # removed from the settings since the campaign was bound
-                chunks.back_to_ready(conn, chunk_id, ChunkStatus.QUEUED)
-                log.error("chunk %s: account %r is not configured here", chunk_id, row.account)
-                return SendResult(
-                    chunk_id, Gate.HOLD, row.chunk.campaign_id, "its account is not configured"
-                )
-            chunk = row.chunk
-            numbers = recipients.sendable_numbers(conn, chunk, row.account)
-            if numbers and row.purpose in LEY_2300:
-                self._one_a_day(conn, row, window, now)
-                numbers = recipients.pending_numbers(conn, chunk)  # today's contacts moved
-            if not numbers:
-                chunks.close_empty(conn, chunk)
-                return SendResult(chunk_id, Gate.GONE, chunk.campaign_id, "no pending numbers left")
-        return _Job(row, account, window, tuple(numbers))
-
-    def _one_a_day(
-        self, conn: Connection, row: ChunkToSend, window: SendWindow, now: datetime
-    ) -> None:
-        """Ley 2300: at most one commercial or collection message per number per day
-        across the tenant's campaigns; numbers reached today wait for the next
-        permitted day."""
-        day = now.astimezone(window.tz).date()
-        taken = recipients.reserve_daily_contacts(conn, row.chunk, row.tenant_id, day)
-        if taken:
-            opens = window.next_day_open(now)
-            chunks.keep_for_another_day(conn, row.chunk, taken, opens)
+            stop = before_send(sending.facts(row, account is not None), window, now)
+            if stop is not None:
+                sending.hold(conn, row, stop)
+                if account is None and stop.gate is Gate.HOLD:
+                    log.error("chunk %s: account %r is not configured here", chunk_id, row.account)
+                return self._not_sent(row, stop)
+            plan = sendable(sending.pending(conn, row), row.purpose, window, now)
+            numbers, waiting = sending.prepare(conn, row, plan)
+        assert account is not None  # before_send holds a chunk whose account is unknown
+        campaign_id = row.chunk.campaign_id
+        if waiting:
             log.info(
                 "campaign %s: %d numbers already reached today wait until %s",
-                row.chunk.campaign_id,
-                len(taken),
-                opens,
+                campaign_id,
+                waiting,
+                plan.next_day_opens,
             )
+        if not numbers:
+            return SendResult(chunk_id, Gate.GONE, campaign_id, "no pending numbers left")
+        return _Job(row, account, window, numbers)
 
     def _still_queued(self, conn: Connection, chunk_id: int) -> bool:
         with conn.begin():
-            return chunks.status_of(conn, chunk_id) is ChunkStatus.QUEUED
+            return sending.still_queued(conn, chunk_id)
 
     # -- the claim ------------------------------------------------------------------------
     def _claim(self, conn: Connection, job: _Job) -> int | SendResult:
@@ -255,26 +249,12 @@ class Sender:
             row = sending.read(conn, chunk_id)  # zero rows: someone has it, or it must wait
             if row is None:
                 return SendResult(chunk_id, Gate.GONE, detail="no such chunk")
-            verdict = gate(row.status, row.campaign_status, row.account_paused, window_open)
-            # Open window, queued, running, unpaused, yet not claimed: it expired.
-            return self._not_sent(
-                conn, row, Gate.HOLD if verdict is Gate.GO else verdict, job.window, now
-            )
+            stop = unclaimed(sending.facts(row), job.window, now, window_open)
+            sending.hold(conn, row, stop)
+            return self._not_sent(row, stop)
 
-    def _not_sent(
-        self, conn: Connection, row: ChunkToSend, verdict: Gate, window: SendWindow, now: datetime
-    ) -> SendResult:
-        chunk = row.chunk
-        if verdict is Gate.WINDOW:
-            opens = window.next_open(now)
-            chunks.wait_for_window(conn, chunk.campaign_id, opens)
-            return SendResult(chunk.id, verdict, chunk.campaign_id, f"window closed until {opens}")
-        if verdict is Gate.HOLD:
-            chunks.back_to_ready(conn, chunk.id, ChunkStatus.QUEUED)
-            return SendResult(
-                chunk.id, verdict, chunk.campaign_id, "campaign or account not sending"
-            )
-        return SendResult(chunk.id, verdict, chunk.campaign_id, f"chunk is {row.status}")
+    def _not_sent(self, row: ChunkToSend, stop: NotSent) -> SendResult:
+        return SendResult(row.chunk.id, stop.gate, row.chunk.campaign_id, stop.detail)
 
     def _log(self, row: ChunkToSend, plan: BlockPlan) -> None:
         chunk = row.chunk

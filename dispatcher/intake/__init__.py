@@ -1,7 +1,15 @@
-"""Intake (DESIGN §5.1): validate a campaign, store it with every recipient, cut its
-chunks — in one transaction, or nothing at all."""
+"""Intake (docs/architecture.md, "Interfaces"): validate a campaign, store it with every
+recipient, cut its chunks — in one transaction, or nothing at all."""
 
+from dispatcher.intake.once import Submitted, submit_once
 from dispatcher.intake.spec import CampaignSpec, RequestHasher
 from dispatcher.intake.submit import IntakeResult, submit
 
-__all__ = ["CampaignSpec", "IntakeResult", "RequestHasher", "submit"]
+__all__ = [
+    "CampaignSpec",
+    "IntakeResult",
+    "RequestHasher",
+    "Submitted",
+    "submit",
+    "submit_once",
+]

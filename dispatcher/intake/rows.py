@@ -6,9 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-from dispatcher.domain.numbers import REASON_TEXT, FastNormaliser, InvalidReason, normalise
+from dispatcher.domain.numbers import (
+    REASON_TEXT,
+    FastNormaliser,
+    InvalidReason,
+    InvalidSample,
+    normalise,
+)
 from dispatcher.domain.status import Reason, RecipientStatus
 from dispatcher.errors import ValidationFailed
 from dispatcher.intake.seen import SeenNumbers
@@ -48,7 +53,7 @@ class RecipientRows:
     max_recipients: int
     normaliser: FastNormaliser
     suppressed: Callable[[list[str]], set[str]]
-    sample: list[dict[str, Any]] = field(default_factory=list)
+    sample: list[InvalidSample] = field(default_factory=list)
     _spans: list[list[int]] = field(default_factory=list)  # [size, first n, last n]
     _counts: _Counts = field(default_factory=_Counts)
     _seen: SeenNumbers = field(default_factory=SeenNumbers)
@@ -119,10 +124,5 @@ class RecipientRows:
     def _keep_sample(self, line: int, raw: str, reason: InvalidReason | None) -> None:
         if len(self.sample) < SAMPLE_SIZE and reason is not None:
             self.sample.append(
-                {
-                    "line": line,
-                    "value": raw[:RAW_KEEP],
-                    "reason": reason.value,
-                    "detail": REASON_TEXT[reason],
-                }
+                InvalidSample(line, raw[:RAW_KEEP], reason.value, REASON_TEXT[reason])
             )

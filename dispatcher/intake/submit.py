@@ -12,13 +12,12 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from itertools import chain, islice
-from typing import Any
 
 from sqlalchemy import Engine
 
 from dispatcher.accounts import account_for
 from dispatcher.domain.message import MessageInfo
-from dispatcher.domain.numbers import FastNormaliser
+from dispatcher.domain.numbers import FastNormaliser, InvalidSample
 from dispatcher.domain.status import WaitingReason
 from dispatcher.errors import ValidationFailed
 from dispatcher.intake.rows import BATCH, RecipientRows
@@ -38,7 +37,7 @@ class IntakeResult:
     counts: Tally
     chunks: int
     message: MessageInfo
-    invalid_sample: list[dict[str, Any]] = field(default_factory=list)
+    invalid_sample: list[InvalidSample] = field(default_factory=list)
 
 
 class _SuppressionCheck:
@@ -129,19 +128,18 @@ def submit(
         spans = rows.spans
         store.cut_chunks(conn, campaign_id, spans, spec.start_at)
         digest = request_hash() if callable(request_hash) else request_hash
-        store.record_counts(conn, campaign_id, tally, len(spans), digest)
+        store.record_counts(conn, campaign_id, account.name, tally, len(spans), digest)
     return IntakeResult(campaign_id, tally, len(spans), info, rows.sample)
 
 
-def _sample_problems(sample: list[dict[str, Any]]) -> list[dict[str, str]]:
+def _sample_problems(sample: list[InvalidSample]) -> list[dict[str, str]]:
     return [
-        {"field": "recipients", "detail": f"line {s['line']}: {s['value']!r} {s['detail']}"}
-        for s in sample
+        {"field": "recipients", "detail": f"line {s.line}: {s.value!r} {s.detail}"} for s in sample
     ]
 
 
-def _refuse_if_unsendable(tally: Tally, sample: list[dict[str, Any]], strict: bool) -> None:
-    extra = {"invalid_sample": sample, "counts": asdict(tally)}
+def _refuse_if_unsendable(tally: Tally, sample: list[InvalidSample], strict: bool) -> None:
+    extra = {"invalid_sample": [asdict(s) for s in sample], "counts": asdict(tally)}
     if tally.submitted == 0:
         raise ValidationFailed(
             "the campaign has no numbers",

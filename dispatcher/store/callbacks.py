@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +14,8 @@ from sqlalchemy import Connection, Engine, case, exists, func, or_, select, upda
 from sqlalchemy.dialects.postgresql import insert
 
 from dispatcher.domain.status import CAMPAIGN_FINAL, DeliveryState
-from dispatcher.store.reads import callback_body
+from dispatcher.store.reads import finished_campaign
+from dispatcher.store.rows import FinishedCampaign
 from dispatcher.store.tables import CallbackDelivery, Campaign, Tenant
 
 FINISHED = "campaign.finished"
@@ -70,7 +71,7 @@ def enqueue_finished(engine: Engine, limit: int = 100) -> int:
     for campaign_id in ids:
         event_id = uuid.uuid4().hex
         body: dict[str, Any] = {"event": FINISHED, "event_id": event_id}
-        body.update(callback_body(engine, campaign_id))
+        body.update(_body(finished_campaign(engine, campaign_id)))
         with engine.begin() as conn:
             tenant_id, url = conn.execute(
                 select(Campaign.tenant_id, Campaign.callback_url).where(Campaign.id == campaign_id)
@@ -158,3 +159,13 @@ def not_delivered(conn: Connection, delivery: Delivery, error: str, retry_in_s: 
             last_error=error[:1000],
         )
     )
+
+
+def _body(campaign: FinishedCampaign) -> dict[str, Any]:
+    """The "finished" event's fields, as its receiver reads them (times in ISO 8601)."""
+    fields = {
+        name: (value.isoformat() if isinstance(value, datetime) else value)
+        for name, value in asdict(campaign).items()
+        if name != "recipients"
+    }
+    return {**fields, "recipients": {s.value: n for s, n in campaign.recipients.items()}}

@@ -20,7 +20,7 @@ from dispatcher.domain.status import (
     WaitingReason,
 )
 from dispatcher.store.sql import any_of
-from dispatcher.store.tables import Campaign, Chunk
+from dispatcher.store.tables import Campaign, Chunk, ProviderAccount
 
 _LOCK = select(Campaign.status).where(Campaign.id == bindparam("campaign_id")).with_for_update()
 
@@ -119,6 +119,23 @@ def wait_for_account(conn: Connection, account: str, reason: WaitingReason) -> N
         update(Campaign)
         .where(Campaign.account == account, Campaign.status.in_(CAMPAIGN_ACTIVE))
         .values(waiting_reason=reason, updated_at=func.now())
+    )
+
+
+def mark_paused_accounts(conn: Connection) -> int:
+    """Every active campaign of a paused account says it waits for that account (a
+    safety net behind ``accounts.pause`` and intake); how many were not saying so."""
+    return int(
+        conn.execute(
+            update(Campaign)
+            .where(
+                Campaign.account == ProviderAccount.name,
+                ProviderAccount.paused.is_(True),
+                Campaign.status.in_(CAMPAIGN_ACTIVE),
+                Campaign.waiting_reason.is_distinct_from(ProviderAccount.pause_reason),
+            )
+            .values(waiting_reason=ProviderAccount.pause_reason, updated_at=func.now())
+        ).rowcount
     )
 
 

@@ -1,4 +1,4 @@
-"""Chunk rows: the outbox's transitions (DESIGN §5).
+"""Chunk rows: the outbox's transitions (docs/architecture.md, "Records").
 
 ``ready`` -> (feeder) ``queued`` -> (claim) ``sending`` -> ``done`` | ``uncertain`` |
 ``failed``; ``deferred`` waits for ``not_before``; ``cancelled`` by a person or expiry.

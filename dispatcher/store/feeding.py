@@ -1,5 +1,5 @@
-"""The feeder's reads and its one transition (DESIGN §5.1): which campaigns have chunks
-due, and taking the next one of a campaign into the broker."""
+"""The feeder's reads and its one transition (docs/architecture.md, "Recovery"): which
+campaigns have chunks due, and taking the next one of a campaign into the broker."""
 
 from __future__ import annotations
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Engine, func, select
 
 from dispatcher.domain.status import ChunkStatus
-from dispatcher.store.reads import RECIPIENT_COLUMNS, check_owner
+from dispatcher.store.reads import RECIPIENT_COLUMNS, check_owner, recipient_row
+from dispatcher.store.rows import InboundRow, RecipientRow
 from dispatcher.store.tables import Campaign, Chunk, InboundMessage, Recipient, Tenant
 
 CHART_MIN, CHART_MAX = 10, 60  # minutes a chart spans
@@ -78,9 +78,16 @@ def uncertain_blocks(
 
 
 @dataclass(frozen=True)
+class Reply:
+    at: datetime
+    text: str
+    opt_out: bool
+
+
+@dataclass(frozen=True)
 class NumberRecord:
-    recipients: list[dict[str, Any]]  # the number's rows in the campaign (a duplicate: two)
-    replies: list[dict[str, Any]]  # what it answered to this campaign, newest first
+    recipients: list[RecipientRow]  # the number's rows in the campaign (a duplicate: two)
+    replies: list[Reply]  # what it answered to this campaign, newest first
 
 
 def number_record(
@@ -102,7 +109,7 @@ def number_record(
             .order_by(InboundMessage.id.desc())
             .limit(50)
         ).all()
-    return NumberRecord([dict(r._mapping) for r in recipients], [dict(r._mapping) for r in replies])
+    return NumberRecord([recipient_row(r) for r in recipients], [Reply(*r) for r in replies])
 
 
 def in_flight(engine: Engine) -> dict[str, int]:
@@ -118,7 +125,7 @@ def in_flight(engine: Engine) -> dict[str, int]:
     return {str(account): int(n) for account, n in rows}
 
 
-def latest_replies(engine: Engine, tenant_id: int | None, limit: int) -> list[dict[str, Any]]:
+def latest_replies(engine: Engine, tenant_id: int | None, limit: int) -> list[InboundRow]:
     """The newest replies (a tenant: those to its campaigns), with their campaign's name."""
     query = (
         select(
@@ -126,9 +133,10 @@ def latest_replies(engine: Engine, tenant_id: int | None, limit: int) -> list[di
             InboundMessage.at,
             InboundMessage.msisdn,
             InboundMessage.text,
-            InboundMessage.opt_out,
-            InboundMessage.account,
             InboundMessage.campaign_id,
+            InboundMessage.account,
+            InboundMessage.opt_out,
+            InboundMessage.recipient_n,
             Campaign.name.label("campaign"),
         )
         .outerjoin(Campaign, Campaign.id == InboundMessage.campaign_id)
@@ -138,7 +146,7 @@ def latest_replies(engine: Engine, tenant_id: int | None, limit: int) -> list[di
     if tenant_id is not None:
         query = query.where(Campaign.tenant_id == tenant_id)
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(query)]
+        return [InboundRow(*r) for r in conn.execute(query)]
 
 
 def opt_outs_since(engine: Engine, tenant_id: int | None, since: datetime) -> int:

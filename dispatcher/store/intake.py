@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from psycopg import Connection as PgConnection
-from sqlalchemy import Connection, bindparam, exists, func, insert, literal, select, update
+from sqlalchemy import Connection, bindparam, case, exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dispatcher.domain.status import CampaignStatus, ChunkStatus, RecipientStatus
@@ -47,22 +47,6 @@ _CREATE_FIELDS = (
 )  # fmt: skip
 
 
-def _create_value(name: str) -> Any:
-    value = bindparam(f"v_{name}", type_=Campaign.__table__.c[name].type)
-    if name != "waiting_reason":
-        return value
-    # Submitted while its account is paused: it says so from the start, for every reader
-    # of the row (a pause's reasons are waiting reasons of the same name).  A pause that
-    # commits while this INSERT's transaction runs does not see it: `reads` therefore
-    # also asks the account's row.
-    return func.coalesce(
-        value,
-        select(ProviderAccount.pause_reason)
-        .where(ProviderAccount.name == bindparam("v_account"), ProviderAccount.paused)
-        .scalar_subquery(),
-    )
-
-
 _CREATE = (
     insert(Campaign)
     .from_select(
@@ -70,7 +54,10 @@ _CREATE = (
         select(
             literal(CampaignStatus.SCHEDULED.value),
             literal("pending"),
-            *(_create_value(name) for name in _CREATE_FIELDS),
+            *(
+                bindparam(f"v_{name}", type_=Campaign.__table__.c[name].type)
+                for name in _CREATE_FIELDS
+            ),
         ).where(exists().where(ProviderAccount.name == bindparam("v_account"))),
     )
     .returning(Campaign.id)
@@ -121,11 +108,28 @@ def cut_chunks(
     )
 
 
+# Intake's last statement, right before its commit: the counts, and whether the account
+# is paused, read FOR SHARE.  A pause committed before this is seen: the campaign waits
+# for the account from the start (a pause's reasons are waiting reasons of the same
+# name).  A pause that comes after must wait for this transaction's commit to change the
+# account's row, and then marks this campaign with the others (``accounts.pause``): no
+# campaign is stored "queued to send" on a paused account.  Locked only for the time
+# between this statement and the commit, never while the recipients are copied.
+_ACCOUNT = (
+    select(ProviderAccount.name, ProviderAccount.paused, ProviderAccount.pause_reason)
+    .where(ProviderAccount.name == bindparam("its_account"))
+    .with_for_update(read=True)
+    .cte("account_now")
+)
 _COUNTS = (
     update(Campaign)
-    .where(Campaign.id == bindparam("cid"))
+    .where(Campaign.id == bindparam("cid"), Campaign.account == _ACCOUNT.c.name)
     .values(
         {
+            # (UPDATE ... FROM account_now: the row is locked whatever the campaign waits for)
+            Campaign.waiting_reason: func.coalesce(
+                Campaign.waiting_reason, case((_ACCOUNT.c.paused, _ACCOUNT.c.pause_reason))
+            ),
             Campaign.submitted: bindparam("submitted"),
             Campaign.sendable: bindparam("sendable"),
             Campaign.invalid: bindparam("invalid"),
@@ -142,8 +146,19 @@ _COUNTS = (
 
 
 def record_counts(
-    conn: Connection, campaign_id: int, tally: Tally, chunks: int, request_hash: str
+    conn: Connection,
+    campaign_id: int,
+    account: str,
+    tally: Tally,
+    chunks: int,
+    request_hash: str,
 ) -> None:
-    """Intake's counts, and the counters the engine moves from here on."""
-    params = {"cid": campaign_id, "n_chunks": chunks, "digest": request_hash}
+    """Intake's counts, the counters the engine moves from here on, and the account's
+    pause (see ``_ACCOUNT``).  The last statement before intake commits."""
+    params = {
+        "cid": campaign_id,
+        "its_account": account,
+        "n_chunks": chunks,
+        "digest": request_hash,
+    }
     conn.execute(_COUNTS, {**asdict(tally), **params})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -16,26 +16,34 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, Select, bindparam, func, select
 
 from dispatcher.accounts import configured_accounts
-from dispatcher.domain.describe import campaign_state
-from dispatcher.domain.numbers import REASON_TEXT, InvalidReason
+from dispatcher.domain.message import Method
+from dispatcher.domain.numbers import REASON_TEXT, InvalidReason, InvalidSample
 from dispatcher.domain.progress import Figures, progress_of
 from dispatcher.domain.status import (
-    CAMPAIGN_ACTIVE,
     CHUNK_OPEN,
     CampaignStatus,
-    PauseReason,
+    DeliveryState,
+    Purpose,
     RecipientStatus,
     WaitingReason,
 )
 from dispatcher.errors import NotFound
 from dispatcher.settings import Settings
 from dispatcher.store.db import reading
+from dispatcher.store.rows import (
+    CallbackView,
+    CampaignDetailView,
+    CampaignLine,
+    CampaignView,
+    FinishedCampaign,
+    RecipientRow,
+    StoredIntake,
+)
 from dispatcher.store.tables import (
     COUNTERS,
     CallbackDelivery,
     Campaign,
     Chunk,
-    ProviderAccount,
     Recipient,
     Tenant,
 )
@@ -81,8 +89,6 @@ _SUMMARY = (
     Campaign.finished_at,
     *COUNTERS.values(),
     _OPEN_CHUNKS,
-    ProviderAccount.paused.label("account_paused"),
-    ProviderAccount.pause_reason.label("account_pause_reason"),
 )
 _DETAIL = (
     *_SUMMARY,
@@ -161,17 +167,12 @@ def tenant_id(engine: Engine, name: str) -> int:
     return int(found)
 
 
-def _summary(row: Any, clock: Clock) -> dict[str, Any]:
-    """A campaign as lists show it: counts from its counters, progress, rate, ETA, and
-    its state in words."""
+def _view(row: Any, clock: Clock) -> CampaignView:
+    """A campaign as lists show it: counts from its counters, progress, rate, ETA."""
     now = clock.at()
     counts = by_status(row)
     status = CampaignStatus(row.status)
     waiting = WaitingReason(row.waiting_reason) if row.waiting_reason else None
-    if row.account_paused and row.account_pause_reason and status in CAMPAIGN_ACTIVE:
-        # The account's own row says it first: a campaign stored while its account was
-        # being paused may not have been marked (the pause's UPDATE did not see it yet).
-        waiting = PauseReason(row.account_pause_reason).waiting
     figures = progress_of(
         Figures(
             status=status,
@@ -187,42 +188,31 @@ def _summary(row: Any, clock: Clock) -> dict[str, Any]:
         ),
         now,
     )
-    return {
-        "id": row.id,
-        "tenant": row.tenant,
-        "account": row.account,
-        "name": row.name,
-        "status": status,
-        "waiting_reason": waiting,
-        "state": campaign_state(
-            status=status,
-            waiting_reason=waiting,
-            next_send_at=row.next_send_at,
-            failure_reason=row.failure_reason,
-            now=now,
-            tz=clock.tz,
-        ),
-        "method": row.method,
-        "purpose": row.purpose,
-        "priority": "high" if row.priority > 0 else "normal",
-        "sendable": row.sendable,
-        "chunks": row.chunks,
-        "created_at": row.created_at,
-        "started_at": row.started_at,
-        "finished_at": row.finished_at,
-        "uncertain": row.n_uncertain,
-        "recipients": {s.value: n for s, n in counts.items()},
-        "sent": figures.sent,
-        "progress": figures.progress,
-        "rate_per_s": figures.rate_per_s,
-        "elapsed_s": (
+    return CampaignView(
+        id=row.id,
+        tenant=row.tenant,
+        account=row.account,
+        name=row.name,
+        status=status,
+        waiting_reason=waiting,
+        next_send_at=row.next_send_at,
+        failure_reason=row.failure_reason,
+        method=Method(row.method),
+        purpose=Purpose(row.purpose),
+        priority=row.priority,
+        sendable=row.sendable,
+        chunks=row.chunks,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        recipients=counts,
+        figures=figures,
+        elapsed_s=(
             round(((row.finished_at or now) - row.started_at).total_seconds(), 1)
             if row.started_at
             else None
         ),
-        "eta_s": figures.eta_s,
-        "attention": figures.attention,
-    }
+    )
 
 
 def by_status(row: Any) -> dict[RecipientStatus, int]:
@@ -230,11 +220,7 @@ def by_status(row: Any) -> dict[RecipientStatus, int]:
 
 
 def _campaigns(tenant_id: int | None, *columns: Any) -> AnySelect:
-    query = (
-        select(*columns)
-        .join(Tenant, Tenant.id == Campaign.tenant_id)
-        .outerjoin(ProviderAccount, ProviderAccount.name == Campaign.account)
-    )
+    query = select(*columns).join(Tenant, Tenant.id == Campaign.tenant_id)
     return _owned(query, tenant_id)
 
 
@@ -246,7 +232,7 @@ _ONE_OWNED = _ONE.where(Campaign.tenant_id == bindparam("tenant_id"))
 
 def campaign_detail(
     engine: Engine, tenant_id: int | None, campaign_id: int, clock: Clock
-) -> dict[str, Any]:
+) -> CampaignDetailView:
     """Everything about one campaign: counts by recipient status, progress, rate, ETA."""
     with reading(engine) as conn:
         row = conn.execute(
@@ -256,43 +242,39 @@ def campaign_detail(
         if row is None:
             raise _not_found(campaign_id)
         callback = (
-            conn.execute(
-                select(
-                    CallbackDelivery.state,
-                    CallbackDelivery.attempts,
-                    CallbackDelivery.last_error,
-                    CallbackDelivery.delivered_at,
-                    CallbackDelivery.next_at,
-                ).where(
-                    CallbackDelivery.campaign_id == campaign_id,
-                    CallbackDelivery.inbound_id.is_(None),  # the "finished" event
-                )
-            ).first()
+            conn.execute(_CALLBACK, {"campaign_id": campaign_id}).first()
             if row.callback_url
             else None
         )
-    return {
-        **_summary(row, clock),
-        "failure_reason": row.failure_reason,
-        "start_at": row.start_at,
-        "expires_at": row.expires_at,
-        "next_send_at": row.next_send_at,
-        "callback_url": row.callback_url,
-        "reply_url": row.reply_url,
-        "replies": {"received": row.n_replies, "opt_outs": row.n_opt_outs},
-        "encoding": row.encoding,
-        "segments": row.segments,
-        "idempotency_key": row.idempotency_key,
-        "counts": {
-            "submitted": row.submitted,
-            "sendable": row.sendable,
-            "invalid": row.invalid,
-            "duplicate": row.duplicate,
-            "suppressed": row.suppressed,
-            "by_status": {s.value: n for s, n in by_status(row).items()},
-        },
-        "callback": dict(callback._mapping) if callback else None,
-    }
+    return CampaignDetailView(
+        campaign=_view(row, clock),
+        start_at=row.start_at,
+        expires_at=row.expires_at,
+        callback_url=row.callback_url,
+        reply_url=row.reply_url,
+        replies_received=row.n_replies,
+        opt_outs=row.n_opt_outs,
+        encoding=row.encoding,
+        segments=row.segments,
+        idempotency_key=row.idempotency_key,
+        submitted=row.submitted,
+        invalid=row.invalid,
+        duplicate=row.duplicate,
+        suppressed=row.suppressed,
+        callback=(CallbackView(DeliveryState(callback[0]), *callback[1:]) if callback else None),
+    )
+
+
+_CALLBACK = select(
+    CallbackDelivery.state,
+    CallbackDelivery.attempts,
+    CallbackDelivery.last_error,
+    CallbackDelivery.delivered_at,
+    CallbackDelivery.next_at,
+).where(
+    CallbackDelivery.campaign_id == bindparam("campaign_id"),
+    CallbackDelivery.inbound_id.is_(None),  # the "finished" event
+)
 
 
 def campaign_page(
@@ -303,7 +285,7 @@ def campaign_page(
     limit: int,
     clock: Clock,
     tenant: str | None = None,
-) -> tuple[list[dict[str, Any]], int | None]:
+) -> tuple[list[CampaignView], int | None]:
     """Newest first, keyset-paged: pass the returned cursor as ``before``; ``tenant``
     narrows an operator's list to one tenant (by name)."""
     query = _campaigns(tenant_id, *_SUMMARY).order_by(Campaign.id.desc()).limit(limit + 1)
@@ -314,15 +296,15 @@ def campaign_page(
     if before:
         query = query.where(Campaign.id < before)
     with engine.connect() as conn:
-        items = [_summary(r, clock) for r in conn.execute(query)]
+        items = [_view(r, clock) for r in conn.execute(query)]
     more = len(items) > limit
     items = items[:limit]
-    return items, (items[-1]["id"] if more else None)
+    return items, (items[-1].id if more else None)
 
 
 def operator_list(
     engine: Engine, tenant: str | None, status: CampaignStatus | None, limit: int
-) -> list[Any]:
+) -> list[CampaignLine]:
     """The newest campaigns of every tenant, for ``pregonero campaign list``."""
     query = (
         select(
@@ -343,7 +325,18 @@ def operator_list(
     if status is not None:
         query = query.where(Campaign.status == status)
     with engine.connect() as conn:
-        return list(conn.execute(query).all())
+        return [
+            CampaignLine(
+                r.id,
+                r.tenant,
+                r.name,
+                CampaignStatus(r.status),
+                WaitingReason(r.waiting_reason) if r.waiting_reason else None,
+                r.sendable,
+                r.created_at,
+            )
+            for r in conn.execute(query)
+        ]
 
 
 # What a recipient's outcome is, in exports and reports (CSV_COLUMNS).
@@ -370,15 +363,30 @@ def _recipients(campaign_id: int, status: RecipientStatus | None, after: int | N
     return query
 
 
+R = TypeVar("R")
+
+
 def page(
-    conn: Connection, query: AnySelect, limit: int
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """At most ``limit`` rows of an ordered query, and the last one when there are more
-    (the caller makes its cursor from it)."""
-    rows = [dict(r._mapping) for r in conn.execute(query.limit(limit + 1))]
+    conn: Connection, query: AnySelect, limit: int, make: Callable[[Any], R]
+) -> tuple[list[R], R | None]:
+    """At most ``limit`` rows of an ordered query, each made into a value by ``make``,
+    and the last one when there are more (the caller makes its cursor from it)."""
+    rows = [make(r) for r in conn.execute(query.limit(limit + 1))]
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1] if more and rows else None)
+
+
+def recipient_row(row: Any) -> RecipientRow:
+    return RecipientRow(
+        row.n,
+        row.msisdn,
+        RecipientStatus(row.status),
+        row.reason,
+        row.code,
+        row.provider_ref,
+        row.updated_at,
+    )
 
 
 def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
@@ -410,11 +418,11 @@ def recipient_page(
     status: RecipientStatus | None,
     after: int | None,
     limit: int,
-) -> tuple[list[dict[str, Any]], int | None]:
+) -> tuple[list[RecipientRow], int | None]:
     with engine.connect() as conn:
         check_owner(conn, campaign_id, tenant_id)
-        items, last = page(conn, _recipients(campaign_id, status, after), limit)
-    return items, (last["n"] if last else None)
+        items, last = page(conn, _recipients(campaign_id, status, after), limit, recipient_row)
+    return items, (last.n if last else None)
 
 
 def recipients_csv(
@@ -438,49 +446,66 @@ def by_idempotency_key(engine: Engine, tenant_id: int, key: str) -> tuple[int, s
     return None if row is None else (int(row[0]), str(row[1]))
 
 
-def intake_answer(engine: Engine, campaign_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+_INTAKE = select(
+    Campaign.id,
+    Campaign.status,
+    Campaign.submitted,
+    Campaign.sendable,
+    Campaign.invalid,
+    Campaign.duplicate,
+    Campaign.suppressed,
+    Campaign.chunks,
+    Campaign.encoding,
+    Campaign.segments,
+).where(Campaign.id == bindparam("campaign_id"))
+
+
+def intake_answer(engine: Engine, campaign_id: int) -> StoredIntake:
     """What intake answered for a stored campaign (an idempotent replay): its counts and
     the sample of invalid numbers."""
     with engine.connect() as conn:
-        row = conn.execute(
-            select(
-                Campaign.id,
-                Campaign.status,
-                Campaign.submitted,
-                Campaign.sendable,
-                Campaign.invalid,
-                Campaign.duplicate,
-                Campaign.suppressed,
-                Campaign.chunks,
-                Campaign.encoding,
-                Campaign.segments,
-            ).where(Campaign.id == campaign_id)
-        ).one()
-        sample = []
-        if row.invalid:
-            invalid = conn.execute(
-                select(Recipient.line, Recipient.msisdn, Recipient.reason)
-                .where(
-                    Recipient.campaign_id == campaign_id,
-                    Recipient.status == RecipientStatus.INVALID,
-                    Recipient.chunk_seq.is_(None),  # refused at intake, not by the provider
-                )
-                .order_by(Recipient.n)
-                .limit(SAMPLE_SIZE)
-            )
-            sample = [
-                {
-                    "line": r.line,
-                    "value": r.msisdn,
-                    "reason": r.reason,
-                    "detail": REASON_TEXT.get(InvalidReason(r.reason), r.reason),
-                }
-                for r in invalid
-            ]
-    return dict(row._mapping), sample
+        row = conn.execute(_INTAKE, {"campaign_id": campaign_id}).one()
+        sample = invalid_sample(conn, campaign_id) if row.invalid else []
+    return StoredIntake(
+        campaign_id=row.id,
+        status=CampaignStatus(row.status),
+        submitted=row.submitted,
+        sendable=row.sendable,
+        invalid=row.invalid,
+        duplicate=row.duplicate,
+        suppressed=row.suppressed,
+        chunks=row.chunks,
+        encoding=row.encoding,
+        segments=row.segments,
+        invalid_sample=sample,
+    )
 
 
-def callback_body(engine: Engine, campaign_id: int) -> dict[str, Any]:
+def invalid_sample(conn: Connection, campaign_id: int) -> list[InvalidSample]:
+    """The first numbers intake refused, with their line and reason."""
+    invalid = conn.execute(
+        select(Recipient.line, Recipient.msisdn, Recipient.reason)
+        .where(
+            Recipient.campaign_id == campaign_id,
+            Recipient.status == RecipientStatus.INVALID,
+            Recipient.chunk_seq.is_(None),  # refused at intake, not by the provider
+        )
+        .order_by(Recipient.n)
+        .limit(SAMPLE_SIZE)
+    )
+    return [
+        InvalidSample(
+            line=r.line,
+            value=r.msisdn,
+            reason=r.reason,
+            detail=REASON_TEXT.get(InvalidReason(r.reason), r.reason),
+        )
+        for r in invalid
+    ]
+
+
+def finished_campaign(engine: Engine, campaign_id: int) -> FinishedCampaign:
+    """What a campaign's "finished" callback tells its backend system."""
     with engine.connect() as conn:
         row = conn.execute(
             select(
@@ -498,30 +523,43 @@ def callback_body(engine: Engine, campaign_id: int) -> dict[str, Any]:
                 *COUNTERS.values(),
             ).where(Campaign.id == campaign_id)
         ).one()
-    body = {
-        key: (value.isoformat() if hasattr(value, "isoformat") else value)
-        for key, value in row._mapping.items()
-        if not key.startswith("n_")
-    }
-    body["recipients"] = {s.value: n for s, n in by_status(row).items() if n}
-    return body
+    return FinishedCampaign(
+        id=row.id,
+        name=row.name,
+        status=CampaignStatus(row.status),
+        failure_reason=row.failure_reason,
+        submitted=row.submitted,
+        sendable=row.sendable,
+        invalid=row.invalid,
+        duplicate=row.duplicate,
+        suppressed=row.suppressed,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        recipients={s: n for s, n in by_status(row).items() if n},
+    )
 
 
-def system_status(engine: Engine) -> dict[str, Any]:
-    """Campaigns and chunks by status, and the campaigns with uncertain recipients, for
-    ``celery -A workers sms status``."""
+@dataclass(frozen=True)
+class SystemStatus:
+    """Campaigns and chunks by status, and the campaigns with uncertain recipients
+    (id, how many)."""
+
+    campaigns: dict[str, int]
+    chunks: dict[str, int]
+    attention: list[tuple[int, int]]
+
+
+def system_status(engine: Engine) -> SystemStatus:
     with engine.connect() as conn:
-        campaigns = dict(
-            conn.execute(select(Campaign.status, func.count()).group_by(Campaign.status)).all()
-        )
-        chunks = dict(conn.execute(select(Chunk.status, func.count()).group_by(Chunk.status)).all())
+        campaigns = conn.execute(select(Campaign.status, func.count()).group_by(Campaign.status))
+        chunks = conn.execute(select(Chunk.status, func.count()).group_by(Chunk.status))
         attention = conn.execute(
             select(Campaign.id, Campaign.n_uncertain)
             .where(Campaign.n_uncertain > 0)
             .order_by(Campaign.id)
-        ).all()
-    return {
-        "campaigns": campaigns,
-        "chunks": chunks,
-        "attention": [(int(i), int(n)) for i, n in attention],
-    }
+        )
+        return SystemStatus(
+            {str(s): int(n) for s, n in campaigns},
+            {str(s): int(n) for s, n in chunks},
+            [(int(i), int(n)) for i, n in attention],
+        )

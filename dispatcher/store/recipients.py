@@ -198,7 +198,7 @@ def drop_suppressed(conn: Connection, chunk: ChunkRef, account: str) -> int:
 
 # Each pending number, and whether it is on the account's list now: in the common case
 # (none is) one statement reads what to send.
-_SENDABLE = (
+_PENDING_CHECKED = (
     select(Recipient.n, Recipient.msisdn, Suppression.msisdn.is_not(None))
     .outerjoin(
         Suppression,
@@ -209,13 +209,12 @@ _SENDABLE = (
 )
 
 
-def sendable_numbers(conn: Connection, chunk: ChunkRef, account: str) -> list[tuple[int, str]]:
-    """The chunk's pending numbers, in order, without those that opted out of the
-    account (or it blocked) since intake: those are marked ``suppressed`` now."""
-    rows = conn.execute(_SENDABLE, {**chunk_params(chunk), "account": account}).all()
-    if any(blocked for _n, _m, blocked in rows):
-        drop_suppressed(conn, chunk, account)
-    return [(int(n), str(m)) for n, m, blocked in rows if not blocked]
+def pending_checked(conn: Connection, chunk: ChunkRef, account: str) -> list[tuple[int, str, bool]]:
+    """The chunk's pending numbers in order, each with whether it is on the account's
+    suppression list now (it opted out, or the provider blocked it, since intake).
+    A read: ``drop_suppressed`` marks those."""
+    rows = conn.execute(_PENDING_CHECKED, {**chunk_params(chunk), "account": account}).all()
+    return [(int(n), str(m), bool(listed)) for n, m, listed in rows]
 
 
 _PENDING_NUMBERS = (

@@ -25,6 +25,7 @@ from dispatcher.store.reads import (
     page,
     stream,
 )
+from dispatcher.store.rows import InboundRow, OutcomeRow, SummaryRow
 from dispatcher.store.tables import Campaign, InboundMessage, Recipient
 
 OUTCOME_COLUMNS = ("campaign_id", *CSV_COLUMNS)
@@ -63,16 +64,20 @@ def outcomes_page(
     tenant_id: int | None,
     after: tuple[int, int] | None,
     limit: int,
-) -> tuple[list[dict[str, Any]], tuple[int, int] | None]:
+) -> tuple[list[OutcomeRow], tuple[int, int] | None]:
     query = _outcomes(period, tenant_id, Recipient.n)
     if after is not None:
         query = query.where(tuple_(Recipient.campaign_id, Recipient.n) > after)
     with engine.connect() as conn:
-        rows, last = page(conn, query, limit)
-    cursor = (last["campaign_id"], last["n"]) if last else None
-    for row in rows:
-        del row["n"]
-    return rows, cursor
+        rows, last = page(conn, query, limit, _outcome)
+    return rows, ((last.campaign_id, last.n) if last else None)
+
+
+def _outcome(r: Any) -> OutcomeRow:
+    status = RecipientStatus(r.status)
+    return OutcomeRow(
+        r.campaign_id, r.n, r.msisdn, status, r.reason, r.code, r.provider_ref, r.updated_at
+    )
 
 
 def outcomes_csv(engine: Engine, period: Period, tenant_id: int | None) -> Iterator[str]:
@@ -81,7 +86,7 @@ def outcomes_csv(engine: Engine, period: Period, tenant_id: int | None) -> Itera
 
 def summary(
     engine: Engine, period: Period, tenant_id: int | None, group: Group, tz: str
-) -> list[dict[str, Any]]:
+) -> list[SummaryRow]:
     """Recipients by status (each counted once, on its latest change) and the segments
     the provider charges (accepted numbers times the message's segments)."""
     status = Recipient.status
@@ -105,7 +110,15 @@ def summary(
         .order_by(*keys)
     )
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(query)]
+        return [
+            SummaryRow(
+                day=r.day if group == "day" else None,
+                campaign_id=r.campaign_id if group == "campaign" else None,
+                campaign_name=r.campaign_name if group == "campaign" else None,
+                counts={k: int(getattr(r, k)) for k in SUMMARY_COUNTS},
+            )
+            for r in conn.execute(query)
+        ]
 
 
 def _inbound(period: Period, tenant_id: int | None, attributed: bool | None) -> AnySelect:
@@ -138,13 +151,13 @@ def inbound_page(
     attributed: bool | None,
     after: int | None,
     limit: int,
-) -> tuple[list[dict[str, Any]], int | None]:
+) -> tuple[list[InboundRow], int | None]:
     query = _inbound(period, tenant_id, attributed)
     if after is not None:
         query = query.where(InboundMessage.id > after)
     with engine.connect() as conn:
-        rows, last = page(conn, query, limit)
-    return rows, (last["id"] if last else None)
+        rows, last = page(conn, query, limit, lambda r: InboundRow(*r))
+    return rows, (last.id if last else None)
 
 
 def inbound_csv(
@@ -155,13 +168,15 @@ def inbound_csv(
 
 def campaign_replies(
     engine: Engine, tenant_id: int | None, campaign_id: int, after: int | None, limit: int
-) -> tuple[list[dict[str, Any]], int | None]:
+) -> tuple[list[InboundRow], int | None]:
     query = (
         select(
             InboundMessage.id,
             InboundMessage.at.label("received_at"),
             InboundMessage.msisdn,
             InboundMessage.text,
+            InboundMessage.campaign_id,
+            InboundMessage.account,
             InboundMessage.opt_out,
             InboundMessage.recipient_n,
         )
@@ -172,5 +187,5 @@ def campaign_replies(
         query = query.where(InboundMessage.id > after)
     with engine.connect() as conn:
         check_owner(conn, campaign_id, tenant_id)
-        rows, last = page(conn, query, limit)
-    return rows, (last["id"] if last else None)
+        rows, last = page(conn, query, limit, lambda r: InboundRow(*r))
+    return rows, (last.id if last else None)

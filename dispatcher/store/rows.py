@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from dispatcher.domain.message import Method
-from dispatcher.domain.status import CampaignStatus, ChunkStatus, Purpose
+from dispatcher.domain.numbers import InvalidSample
+from dispatcher.domain.progress import Progress
+from dispatcher.domain.status import (
+    CampaignStatus,
+    ChunkStatus,
+    DeliveryState,
+    Purpose,
+    RecipientStatus,
+    WaitingReason,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +70,173 @@ class QueuedChunk:
         return (
             f"chunk {self.id}: campaign {self.campaign_id}, block {self.seq}, {self.size} numbers"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignView:
+    """A campaign as lists show it: from its row and counters, never a scan of its
+    recipients.  ``figures`` are measured against the reader's clock and pace."""
+
+    id: int
+    tenant: str
+    account: str
+    name: str
+    status: CampaignStatus
+    waiting_reason: WaitingReason | None
+    next_send_at: datetime | None
+    failure_reason: str | None
+    method: Method
+    purpose: Purpose
+    priority: int  # 0 normal, above 0 high
+    sendable: int
+    chunks: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    recipients: dict[RecipientStatus, int]  # by status, every status present
+    figures: Progress
+    elapsed_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackView:
+    """The "finished" callback's delivery."""
+
+    state: DeliveryState
+    attempts: int
+    last_error: str | None
+    delivered_at: datetime | None
+    next_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignDetailView:
+    """Everything about one campaign."""
+
+    campaign: CampaignView
+    start_at: datetime | None
+    expires_at: datetime | None
+    callback_url: str | None
+    reply_url: str | None
+    replies_received: int
+    opt_outs: int
+    encoding: str
+    segments: int
+    idempotency_key: str | None
+    submitted: int
+    invalid: int
+    duplicate: int
+    suppressed: int
+    callback: CallbackView | None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignLine:
+    """One line of ``pregonero campaign list``."""
+
+    id: int
+    tenant: str
+    name: str
+    status: CampaignStatus
+    waiting_reason: WaitingReason | None
+    sendable: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientRow:
+    """One recipient's outcome (exports, pages, a number's record)."""
+
+    n: int
+    msisdn: str
+    status: RecipientStatus
+    reason: str | None
+    code: int | None
+    provider_ref: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIntake:
+    """What intake answered for a stored campaign: its counts and refused numbers."""
+
+    campaign_id: int
+    status: CampaignStatus
+    submitted: int
+    sendable: int
+    invalid: int
+    duplicate: int
+    suppressed: int
+    chunks: int
+    encoding: str
+    segments: int
+    invalid_sample: list[InvalidSample]
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedCampaign:
+    """What a campaign's "finished" callback tells its backend system."""
+
+    id: int
+    name: str
+    status: CampaignStatus
+    failure_reason: str | None
+    submitted: int
+    sendable: int
+    invalid: int
+    duplicate: int
+    suppressed: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    recipients: dict[RecipientStatus, int]  # the statuses that have any
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeRow:
+    """A recipient's outcome in the outcomes report."""
+
+    campaign_id: int
+    n: int
+    msisdn: str
+    status: RecipientStatus
+    reason: str | None
+    code: int | None
+    provider_ref: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRow:
+    """Recipients by status and the segments charged, for a day or a campaign."""
+
+    day: date | None
+    campaign_id: int | None
+    campaign_name: str | None
+    counts: dict[str, int]  # submitted, each recipient status, segments
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRow:
+    """A reply as the provider handed it over, and the campaign it was attributed to."""
+
+    id: int
+    received_at: datetime
+    msisdn: str
+    text: str
+    campaign_id: int | None
+    account: str | None
+    opt_out: bool
+    recipient_n: int | None = None  # the recipient it answers, when attributed
+    campaign: str | None = None  # that campaign's name, where the reader joined it
+
+
+@dataclass(frozen=True, slots=True)
+class SuppressionRow:
+    """A number on an account's suppression list."""
+
+    account: str
+    msisdn: str
+    reason: str
+    source: str
+    by: str | None  # who added it: an API key's prefix, a command, the provider
+    at: datetime

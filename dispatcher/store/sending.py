@@ -1,5 +1,17 @@
-"""The send path's reads and writes (DESIGN §5.2): read a chunk for sending, claim it in
-one UPDATE, and apply a block's plan in one transaction."""
+"""The send path's reads and its only writer (docs/architecture.md, "The send path").
+
+``engine/send`` reads a chunk here, decides in ``domain.plan``, and applies the decision
+here, each step in one transaction:
+
+- ``hold``: a queued chunk that may not go now (``NotSent``) goes back to ``ready``, or
+  its campaign sleeps until the window opens;
+- ``prepare``: what of it goes out (``Sendable``): numbers that opted out since intake
+  are marked ``suppressed``, Ley 2300's day is reserved (numbers reached today move to
+  a chunk of their own), an empty chunk closes;
+- ``claim``: ``queued -> sending`` in one UPDATE carrying every guard;
+- ``record``: a block's ``BlockPlan``: every recipient's outcome and the chunk's end
+  state.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from dispatcher.domain.message import Method
-from dispatcher.domain.plan import BlockPlan, Verdict
+from dispatcher.domain.plan import BlockPlan, Gate, GateFacts, NotSent, Sendable, Verdict
 from dispatcher.domain.status import (
     CampaignStatus,
     ChunkStatus,
@@ -16,7 +28,15 @@ from dispatcher.domain.status import (
     Purpose,
     WaitingReason,
 )
-from dispatcher.store import accounts, campaigns, chunks, replies, steering, suppressions
+from dispatcher.store import (
+    accounts,
+    campaigns,
+    chunks,
+    recipients,
+    replies,
+    steering,
+    suppressions,
+)
 from dispatcher.store.rows import ChunkRef, ChunkToSend
 from dispatcher.store.tables import Campaign, Chunk, ProviderAccount
 
@@ -103,7 +123,55 @@ _OURS = (
 )
 
 
-def apply(conn: Connection, job: ChunkToSend, plan: BlockPlan, worker: str) -> bool:
+def facts(job: ChunkToSend, configured: bool = True) -> GateFacts:
+    """What the gate asks of the chunk ``read`` found."""
+    return GateFacts(job.status, job.campaign_status, job.account_paused, configured)
+
+
+def hold(conn: Connection, job: ChunkToSend, stop: NotSent) -> None:
+    """The chunk does not go now: back to ``ready`` (the feeder publishes it again when
+    its campaign and account may send), or its campaign's waiting chunks sleep until the
+    window opens (beat releases them; nothing waits in the broker with an ETA)."""
+    match stop.gate:
+        case Gate.WINDOW:
+            chunks.wait_for_window(conn, job.chunk.campaign_id, stop.opens)
+        case Gate.HOLD:
+            chunks.back_to_ready(conn, job.chunk.id, ChunkStatus.QUEUED)
+        case _:  # GONE: another message of it went first, or it finished
+            pass
+
+
+def still_queued(conn: Connection, chunk_id: int) -> bool:
+    """Whether the chunk still waits for a send (a duplicate message's went first?)."""
+    return chunks.status_of(conn, chunk_id) is ChunkStatus.QUEUED
+
+
+def pending(conn: Connection, job: ChunkToSend) -> list[tuple[int, str, bool]]:
+    """The chunk's pending numbers, each with whether it opted out since intake."""
+    return recipients.pending_checked(conn, job.chunk, job.account)
+
+
+def prepare(
+    conn: Connection, job: ChunkToSend, plan: Sendable
+) -> tuple[tuple[tuple[int, str], ...], int]:
+    """Apply what goes out of the chunk; return the numbers to send, in order (none:
+    the chunk is closed), and how many wait for another day (Ley 2300)."""
+    chunk, numbers = job.chunk, plan.numbers
+    if plan.suppressed_since_intake:
+        recipients.drop_suppressed(conn, chunk, job.account)
+    waiting = 0
+    if numbers and plan.contact_day is not None:
+        taken = recipients.reserve_daily_contacts(conn, chunk, job.tenant_id, plan.contact_day)
+        if taken:
+            chunks.keep_for_another_day(conn, chunk, taken, plan.next_day_opens)
+            numbers = tuple(recipients.pending_numbers(conn, chunk))
+            waiting = len(taken)
+    if not numbers:
+        chunks.close_empty(conn, chunk)
+    return numbers, waiting
+
+
+def record(conn: Connection, job: ChunkToSend, plan: BlockPlan, worker: str) -> bool:
     """Every recipient's outcome and the chunk's end state, in the caller's transaction;
     False, changing nothing, when the chunk is no longer ``sending`` by ``worker`` (an
     earlier attempt recorded it, or the reaper gave up on it)."""

@@ -31,6 +31,7 @@ from dispatcher.domain.numbers import FastNormaliser
 from dispatcher.domain.status import Reason, SuppressionSource
 from dispatcher.errors import NotFound
 from dispatcher.store import reads
+from dispatcher.store.rows import SuppressionRow
 from dispatcher.store.sql import any_text
 from dispatcher.store.tables import Suppression, SuppressionRemoval
 
@@ -144,13 +145,13 @@ def page(
     msisdn: str | None,
     after: tuple[str, str] | None,
     limit: int,
-) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+) -> tuple[list[SuppressionRow], tuple[str, str] | None]:
     """One page, by account and number; the cursor of the next page (None at the end)."""
     query = _listing(accounts, msisdn)
     if after is not None:
         query = query.where(tuple_(Suppression.account, Suppression.msisdn) > after)
-    rows, last = reads.page(conn, query, limit)
-    return rows, ((last["account"], last["msisdn"]) if last else None)
+    rows, last = reads.page(conn, query, limit, lambda r: SuppressionRow(*r))
+    return rows, ((last.account, last.msisdn) if last else None)
 
 
 def export(engine: Engine, accounts: Sequence[str]) -> Iterator[str]:

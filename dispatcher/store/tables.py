@@ -1,4 +1,5 @@
-"""The records of DESIGN §4.  Postgres is the truth; every change is an Alembic migration.
+"""The records (docs/architecture.md, "Records").  Postgres is the truth; every change is
+an Alembic migration.
 
 Statuses are text with CHECK constraints built from the vocabularies in
 ``domain.status`` (text is easier to evolve than Postgres enum types).

@@ -5,7 +5,7 @@ Revises: 0002
 Create Date: 2026-11-28 09:30:00
 
 Recipients by status, kept by the store in the same transaction as every change, so a
-campaign's counts are read in constant time (DESIGN §4).  Existing campaigns are counted
+campaign's counts are read in constant time (docs/architecture.md, "Records").  Existing campaigns are counted
 once here.
 """
 

@@ -28,7 +28,7 @@ from procs import answers  # ops/bench/, the script's own folder
 
 from dispatcher.accounts import worker_threads
 from dispatcher.dev import services as devservices
-from dispatcher.dev.services import free_port, wait_until
+from dispatcher.dev.services import wait_until
 from dispatcher.dev.stack import FEED_DEPTH, Stack
 from dispatcher.domain.status import CampaignStatus
 from dispatcher.provider.simulator import SimConfig
@@ -75,8 +75,7 @@ def report(title: str, total: float, starts: dict[str, list[float]], interval: f
 
 def first_block_latency(stack: Stack, tries: int) -> list[float]:
     """From a one-number campaign's 201 to its request at the simulator."""
-    port = free_port()
-    base = stack.start_api(port)
+    base = stack.start_api()
     wait_until(lambda: answers(base + "/readyz"), 60, "the API")
     auth = {"Authorization": f"Bearer {create_key(stack.engine, 'bench')}"}
     latencies = []

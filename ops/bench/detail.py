@@ -22,7 +22,7 @@ import httpx
 from procs import answers  # ops/bench/, the script's own folder
 
 from dispatcher.dev import services as devservices
-from dispatcher.dev.services import free_port, wait_until
+from dispatcher.dev.services import wait_until
 from dispatcher.dev.stack import Stack
 from dispatcher.domain.status import Role
 from dispatcher.store import reads
@@ -38,7 +38,7 @@ def main() -> None:
     server, origin = devservices.postgres_server_url()
     stack = Stack(server, block_interval_s=2.0)  # the real pace: a campaign mid-send
     try:
-        api = stack.start_api(free_port())
+        api = stack.start_api()
         key = create_key(stack.engine, "bench", role=Role.OPERATOR)  # sees every tenant
         numbers = [f"57310{i:07d}" for i in range(1, args.numbers + 1)]
         cid = stack.submit(numbers, name="detail")

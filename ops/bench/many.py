@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 import httpx
 from procs import answers, flat_out_stack  # ops/bench/, the script's own folder
 
-from dispatcher.dev.services import free_port, wait_until
+from dispatcher.dev.services import wait_until
 from dispatcher.dev.stack import Stack
 from dispatcher.engine.feed import feed_account
 from dispatcher.store import feeding
@@ -108,7 +108,7 @@ def main() -> None:
 
     stack, origin = flat_out_stack(args.in_flight)
     try:
-        api = stack.start_api(free_port(), workers=args.api_workers)
+        api = stack.start_api(workers=args.api_workers)
         key = create_key(stack.engine, "bench")
         wait_until(lambda: answers(api + "/healthz"), 60, "the API")
         accepted_s = submit_all(api, key, args.campaigns, args.clients)

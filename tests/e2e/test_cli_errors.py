@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dispatcher.dev.services import free_port
+from dispatcher.dev.services import refused_port
 
 pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent / "pregonero"
@@ -23,17 +23,18 @@ BIN = Path(sys.executable).parent / "pregonero"
     ("url", "says"),
     [
         ("postgresql+psycopg://postgres@db.invalid:5432/pregonero", "db.invalid:5432"),
-        (f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/pregonero", "Connection refused"),
+        ("postgresql+psycopg://postgres@127.0.0.1:{refused}/pregonero", "Connection refused"),
     ],
 )
 def test_an_unreachable_database_is_one_line(args: list[str], url: str, says: str) -> None:
-    result = subprocess.run(
-        [str(BIN), *args],
-        env={**os.environ, "PREGONERO_DATABASE_URL": url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    with refused_port() as port:
+        result = subprocess.run(
+            [str(BIN), *args],
+            env={**os.environ, "PREGONERO_DATABASE_URL": url.format(refused=port)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 3, result.stderr
@@ -156,8 +157,9 @@ def test_operator_commands_answer_in_one_line(pg_server_url: str, tmp_path: Path
     assert len(unknown.stderr.strip().splitlines()) == 1, unknown.stderr
     assert "999999" in unknown.stderr
 
-    down = f"redis://:S3cretPW@127.0.0.1:{free_port()}/0"
-    paused = _sms({**env, "PREGONERO_BROKER_URL": down, "PREGONERO_REDIS_URL": down}, "pause")
+    with refused_port() as port:
+        down = f"redis://:S3cretPW@127.0.0.1:{port}/0"
+        paused = _sms({**env, "PREGONERO_BROKER_URL": down, "PREGONERO_REDIS_URL": down}, "pause")
     assert paused.returncode == 0, paused.stderr
     assert "Traceback" not in paused.stdout + paused.stderr
     assert "pause is recorded in the database" in paused.stdout

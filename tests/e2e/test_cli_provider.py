@@ -6,14 +6,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from dispatcher.dev.services import free_port, port_open
+from dispatcher.dev.services import listening_port, refused_port
 
 pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent / "pregonero"
@@ -21,15 +20,8 @@ BIN = Path(sys.executable).parent / "pregonero"
 
 @pytest.fixture
 def sim_process() -> Iterator[tuple[int, dict[str, str]]]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(BIN), "sim", "--port", str(port)], stdout=subprocess.PIPE, text=True
-    )
-    deadline = time.monotonic() + 20
-    while not port_open("127.0.0.1", port):
-        assert proc.poll() is None, "the simulator exited"
-        assert time.monotonic() < deadline, "the simulator did not start"
-        time.sleep(0.1)
+    proc = subprocess.Popen([str(BIN), "sim", "--port", "0"], stdout=subprocess.PIPE, text=True)
+    port = listening_port(proc, "the simulator")  # type: ignore[arg-type]
     base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -105,7 +97,8 @@ def test_missing_credentials_and_bad_settings(sim_process: tuple[int, dict[str, 
 
 def test_provider_down_is_never_sent(sim_process: tuple[int, dict[str, str]]) -> None:
     _port, env = sim_process
-    env = {**env, "PREGONERO_PROVIDER_SEND_URL": f"http://127.0.0.1:{free_port()}/sendsms"}
-    result = run(env, "provider", "send", "--to", "573001112233", "--text", "hola")
+    with refused_port() as port:
+        env = {**env, "PREGONERO_PROVIDER_SEND_URL": f"http://127.0.0.1:{port}/sendsms"}
+        result = run(env, "provider", "send", "--to", "573001112233", "--text", "hola")
     assert result.returncode == 1
     assert "never left" in result.stderr

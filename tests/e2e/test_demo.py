@@ -47,7 +47,6 @@ def processes_using(database: str) -> list[int]:
 
 
 def test_make_demo_sends_a_campaign_and_cleans_up(pg_server_url: str) -> None:
-    before = demo_databases(pg_server_url)
     result = subprocess.run(
         ["make", "demo"],
         cwd=ROOT,
@@ -74,7 +73,10 @@ def test_make_demo_sends_a_campaign_and_cleans_up(pg_server_url: str) -> None:
     assert re.search(r"Flower +http://127\.0\.0\.1:\d+ +login demo / \S+", out)
     assert re.search(r"API +http://127\.0\.0\.1:\d+ +\(OpenAPI: http://\S+/docs\)", out)
     assert re.search(r"Page +http://127\.0\.0\.1:\d+/ui +\(sign in with the key below\)", out)
-    assert demo_databases(pg_server_url) == before  # its database is dropped
+    [url] = [e.split("=", 1)[1] for e in exports if e.startswith("export PREGONERO_DATABASE_URL=")]
+    own = make_url(url.strip("'\"")).database
+    assert own is not None and own.startswith("pregonero_e2e_")
+    assert own not in demo_databases(pg_server_url)  # its database is dropped
     assert not list(ROOT.glob("celerybeat-schedule*"))
 
 

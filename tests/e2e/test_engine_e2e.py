@@ -83,7 +83,7 @@ def test_balance_runs_out_then_comes_back(stack: Stack) -> None:
 
 def test_faults_leave_chunks_uncertain_and_never_resent(stack: Stack) -> None:
     stack.sim.sim.add_faults(
-        [{"kind": "http_500"}, {"kind": "slow", "delay_s": 2.5}, {"kind": "drop"}]
+        [{"kind": "http_500"}, {"kind": "slow", "delay_s": 3.5}, {"kind": "drop"}]
     )
     stack.start_worker("w1")
     stack.start_beat()

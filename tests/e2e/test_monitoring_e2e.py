@@ -9,7 +9,6 @@ import json
 import re
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import httpx
 import pytest
 import yaml
 
-from dispatcher.dev.services import free_port, wait_until
+from dispatcher.dev.services import listening_port, wait_until
 from dispatcher.dev.stack import Stack
 from tests.builders import Numbers
 
@@ -60,19 +59,18 @@ class Prometheus:
             ],
         }
         (folder / "prometheus.yml").write_text(yaml.safe_dump(config))
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
         self.log = (folder / "prometheus.log").open("wb")
         self.proc = subprocess.Popen(
             [
                 binary,
                 f"--config.file={folder / 'prometheus.yml'}",
                 f"--storage.tsdb.path={folder / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
+                "--web.listen-address=127.0.0.1:0",
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
+        self.url = f"http://127.0.0.1:{listening_port(self.proc, 'prometheus')}"
         wait_until(lambda: _up(self.url + "/-/ready"), 30, "prometheus")
 
     def query(self, expr: str) -> list[dict[str, Any]]:
@@ -96,16 +94,11 @@ class Prometheus:
 
 def test_prometheus_sees_the_pace_and_the_balance_pause(stack: Stack, tmp_path: Path) -> None:
     stack.sim.sim.configure({"balance": 14_000})  # 14 blocks, then -3
-    metrics_port = free_port()
-    stack.start_worker(
-        "w1",
-        concurrency=2,
-        env={"PREGONERO_WORKER_METRICS_PORT": str(metrics_port)},
-    )
+    stack.start_worker("w1", concurrency=2, metrics=True)
     stack.start_beat()
-    api = stack.start_api(free_port())
+    api = stack.start_api()
     wait_until(lambda: _up(api + "/readyz"), 60, "the API")
-    worker = f"127.0.0.1:{metrics_port}"
+    worker = f"127.0.0.1:{stack.metrics_ports['w1']}"
     wait_until(lambda: _up(f"http://{worker}/metrics"), 60, "the worker's metrics")
     prometheus = Prometheus(
         tmp_path,
@@ -148,11 +141,9 @@ def test_prometheus_sees_the_pace_and_the_balance_pause(stack: Stack, tmp_path: 
         wait_until(lambda: not prometheus.firing("PregoneroAccountPaused"), 60, "resolved")
         stack.wait_completed(cid, timeout_s=120)
         assert stack.statuses(cid) == {"accepted": 30_000}
-        time.sleep(1.5)  # three scrapes
-        accepted = prometheus.value(
-            'sum(pregonero_recipients_sent_total{outcome="accepted",code="accepted"})'
-        )
-        assert accepted == 30_000
+        accepted = 'sum(pregonero_recipients_sent_total{outcome="accepted",code="accepted"})'
+        # the last blocks reach Prometheus at its next scrape
+        wait_until(lambda: prometheus.value(accepted) == 30_000, 30, "every number counted", 0.25)
     finally:
         prometheus.stop()
 
@@ -182,11 +173,16 @@ def test_json_logs_from_the_api_workers_and_beat(pg_server_url: str) -> None:
     try:
         stack.start_worker("w1")
         stack.start_beat()
-        api = stack.start_api(free_port())
+        api = stack.start_api()
         wait_until(lambda: _up(api + "/readyz"), 60, "the API")
         cid = stack.submit(Numbers()(2_500))
         stack.wait_completed(cid, timeout_s=60)
-        time.sleep(1)
+        # the worker logs each block right after recording it: wait for the third line
+        wait_until(
+            lambda: (stack.logs / "w1.log").read_text().count('"block_recorded"') >= 3,
+            30,
+            "the third block's log line",
+        )
     finally:
         stack.stop()
     token = stack.settings_env["PREGONERO_PROVIDER_TOKEN"]

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from dispatcher.dev import services
-from dispatcher.dev.services import free_port, wait_until
+from dispatcher.dev.services import listening_port, wait_until
 from dispatcher.dev.stack import PrivateRedis
 from dispatcher.provider.simserver import SimulatorServer
 from dispatcher.provider.simulator import SimConfig
@@ -77,16 +77,14 @@ def test_the_readme_commands_in_order_complete_a_campaign(
         ["pregonero", "apikey", "create"],
         ["pregonero", "api", "--host"],
     ]
-    port, flower_port = free_port(), free_port()
+    ports: dict[str, int] = {}  # what the API and Flower listen on: ports the system picks
     running: list[subprocess.Popen[bytes]] = []
     key = ""
     try:
         for command in commands:
-            command = command.replace(
-                "--host 0.0.0.0 --port 8000", f"--host 127.0.0.1 --port {port}"
-            )
+            command = command.replace("--host 0.0.0.0 --port 8000", "--host 127.0.0.1 --port 0")
             if command.startswith("celery -A workers flower"):
-                command += f" --port={flower_port} --address=127.0.0.1"
+                command += " --port=0 --address=127.0.0.1"
             argv = shlex.split(command)
             argv[0] = str(BIN / argv[0])
             if command.startswith(SERVING):
@@ -101,6 +99,9 @@ def test_the_readme_commands_in_order_complete_a_campaign(
                         start_new_session=True,
                     )
                 )
+                for name in ("api", "flower"):
+                    if command.startswith((f"pregonero {name}", f"celery -A workers {name}")):
+                        ports[name] = listening_port(running[-1], name, 60)
                 continue
             done = subprocess.run(
                 argv, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
@@ -108,7 +109,7 @@ def test_the_readme_commands_in_order_complete_a_campaign(
             assert done.returncode == 0, f"{command}\n{done.stderr}"
             if argv[1:3] == ["apikey", "create"]:
                 key = done.stdout.strip()
-        base = f"http://127.0.0.1:{port}"
+        base = f"http://127.0.0.1:{ports['api']}"
 
         def ready() -> bool:
             try:
@@ -142,7 +143,7 @@ def test_the_readme_commands_in_order_complete_a_campaign(
         )
         detail = httpx.get(f"{base}/v1/campaigns/{cid}", headers=auth).json()
         assert detail["counts"]["by_status"]["accepted"] == 2
-        assert httpx.get(f"http://127.0.0.1:{flower_port}/", timeout=5).status_code == 401
+        assert httpx.get(f"http://127.0.0.1:{ports['flower']}/", timeout=5).status_code == 401
         assert not list(tmp_path.glob("celerybeat-schedule*"))  # beat's state is elsewhere
     finally:
         for proc in running:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from dispatcher.dev.services import free_port, wait_until
+from dispatcher.dev.services import wait_until
 from dispatcher.dev.stack import Stack
 from dispatcher.domain.status import Role
 from dispatcher.store import reads
@@ -66,7 +66,7 @@ def stack(pg_server_url: str) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def api(stack: Stack) -> str:
-    url = stack.start_api(free_port())
+    url = stack.start_api()
     wait_until(lambda: _up(url + "/readyz"), 60, "the API")
     return url
 

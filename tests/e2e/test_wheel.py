@@ -4,8 +4,10 @@ the migrations, so `db upgrade` works without the source tree, and the limiter's
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -17,7 +19,20 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _source_copy(into: Path) -> Path:
+    """What ``pip wheel`` reads, copied: building in the checkout would leave build/ and
+    egg-info in it while other tests run."""
+    tree = into / "src"
+    for name in ("pyproject.toml", "README.md"):
+        tree.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, tree / name)
+    for name in ("dispatcher", "workers", "migrations"):
+        shutil.copytree(ROOT / name, tree / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return tree
+
+
 def test_the_wheel_migrates_a_database_on_its_own(tmp_path: Path, pg_server_url: str) -> None:
+    source = _source_copy(tmp_path)
     built = subprocess.run(
         [
             sys.executable,
@@ -27,7 +42,7 @@ def test_the_wheel_migrates_a_database_on_its_own(tmp_path: Path, pg_server_url:
             "--no-deps",
             "-w",
             str(tmp_path),
-            str(ROOT),
+            str(source),
         ],
         capture_output=True,
         text=True,
@@ -44,7 +59,8 @@ def test_the_wheel_migrates_a_database_on_its_own(tmp_path: Path, pg_server_url:
     assert {p for p in packages if f"{p}/__init__.py" not in names} == set()  # none forgotten
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
-    url = services.create_database(pg_server_url, "pregonero_wheel_check")
+    name = f"pregonero_wheel_{uuid.uuid4().hex[:8]}"
+    url = services.create_database(pg_server_url, name)
     try:
         # Only the unpacked wheel on the path (its dependencies from this venv), run from
         # elsewhere: nothing of the source tree can be found.
@@ -71,4 +87,4 @@ def test_the_wheel_migrates_a_database_on_its_own(tmp_path: Path, pg_server_url:
         )
         assert ran.returncode == 0, ran.stderr[-3000:]
     finally:
-        services.drop_database(pg_server_url, "pregonero_wheel_check")
+        services.drop_database(pg_server_url, name)

@@ -7,6 +7,7 @@ import os
 import shlex
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -96,8 +97,8 @@ def test_migrate_command_creates_the_database_and_the_schema(
 ) -> None:
     from dispatcher.dev import services as devservices
 
-    devservices.drop_database(pg_server_url, "pregonero_compose_check")
-    url = devservices.with_database(pg_server_url, "pregonero_compose_check")
+    name = f"pregonero_compose_{uuid.uuid4().hex[:8]}"
+    url = devservices.with_database(pg_server_url, name)
     try:
         command = compose["services"]["migrate"]["command"]
         env = {**os.environ, "PREGONERO_DATABASE_URL": url}
@@ -111,4 +112,4 @@ def test_migrate_command_creates_the_database_and_the_schema(
         assert result.returncode == 0, result.stderr
         assert "created the database" in result.stderr
     finally:
-        devservices.drop_database(pg_server_url, "pregonero_compose_check")
+        devservices.drop_database(pg_server_url, name)

@@ -1,6 +1,6 @@
 """What the page's forms change: sign-in and sign-out, a campaign's pause, resume and
 cancel, an operator's requeue or close of uncertain recipients, an account's pause and
-resume.  Every change needs the session's CSRF token and calls the same store
+resume.  Every change needs the session's CSRF token and calls the same ``engine.steer``
 functions as the JSON API."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Engine
 
-from dispatcher.api.account import one, sync_and_pause
-from dispatcher.api.campaigns import in_transaction
+from dispatcher.api.account import one
 from dispatcher.api.deps import SESSION_COOKIE
 from dispatcher.api.ui.web import (
     PageError,
@@ -28,9 +28,9 @@ from dispatcher.api.ui.web import (
     settings_of,
 )
 from dispatcher.domain.status import RecipientStatus
-from dispatcher.engine import balance
+from dispatcher.engine import steer
 from dispatcher.settings import ACCOUNT_NAME
-from dispatcher.store import sessions, steering
+from dispatcher.store import sessions
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 CampaignId = Annotated[int, Path(ge=1, le=2**62)]
@@ -80,23 +80,23 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
-def _close_as(outcome: Any) -> Callable[..., int]:
+def _close_as(outcome: Any) -> Callable[[Engine, int, int | None], int]:
     if outcome not in (RecipientStatus.ACCEPTED, RecipientStatus.REJECTED):
         raise PageError(422, "choose accepted or rejected, as the provider's report says")
-    return partial(steering.close_uncertain, outcome=RecipientStatus(outcome))
+    return partial(steer.close_uncertain, outcome=RecipientStatus(outcome))
 
 
-_STEER: dict[str, Callable[..., Any]] = {
-    "pause": steering.pause,
-    "resume": steering.resume,
-    "cancel": steering.cancel,
-    "requeue-uncertain": steering.requeue_uncertain,
+_STEER: dict[str, Callable[[Engine, int, int | None], object]] = {
+    "pause": steer.pause_campaign,
+    "resume": steer.resume_campaign,
+    "cancel": steer.cancel_campaign,
+    "requeue-uncertain": steer.requeue_uncertain,
 }
 _OPERATORS_ONLY = ("requeue-uncertain", "close-uncertain")
 
 
 @router.post("/campaigns/{campaign_id}/{action}")
-async def steer(request: Request, campaign_id: CampaignId, action: str) -> Response:
+async def steer_campaign(request: Request, campaign_id: CampaignId, action: str) -> Response:
     who = await session(request)
     form = await checked_form(request, who)
     if action in _OPERATORS_ONLY:
@@ -104,7 +104,7 @@ async def steer(request: Request, campaign_id: CampaignId, action: str) -> Respo
     step = _close_as(form.get("as")) if action == "close-uncertain" else _STEER.get(action)
     if step is None:
         raise PageError(404, f"a campaign has no action {action[:40]!r}")
-    await call(in_transaction, step, engine_of(request), who.caller.scope, campaign_id)
+    await call(step, engine_of(request), campaign_id, who.caller.scope)
     if form.get("back") == "list":
         return _see(f"/ui/campaigns?done={action}")
     return _see(f"/ui/campaigns/{campaign_id}?done={action}")
@@ -120,9 +120,9 @@ async def steer_account(
     settings, engine = settings_of(request), engine_of(request)
     await call(one, name, who.caller, settings)  # the API's look-up: 404 when unknown
     if action == "pause":
-        await call(sync_and_pause, engine, settings, name)
+        await call(steer.pause_account, engine, settings, name)
     elif action == "resume":
-        await call(balance.resume, engine, name)
+        await call(steer.resume_account, engine, name)
     else:
         raise PageError(404, f"an account has no action {action[:40]!r}")
     return _see(f"/ui/accounts?done=account-{action}")

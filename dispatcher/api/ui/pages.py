@@ -12,11 +12,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Engine
 
 from dispatcher.api import account as account_api
+from dispatcher.api.schemas import CampaignDetail, CampaignSummary
 from dispatcher.api.ui import chart
 from dispatcher.api.ui.web import PageError, call, engine_of, render, session, settings_of
 from dispatcher.domain.numbers import normalise
 from dispatcher.domain.status import CampaignStatus, RecipientStatus
 from dispatcher.store import glance, reads
+from dispatcher.store.rows import CampaignView
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 CampaignId = Annotated[int, Path(ge=1, le=2**62)]
@@ -58,9 +60,9 @@ def bar(by_status: dict[str, int]) -> list[tuple[RecipientStatus, float, float]]
     return parts
 
 
-async def _minutes(engine: Engine, scope: int | None, c: dict[str, Any]) -> list[glance.Minute]:
-    until = c["finished_at"] or datetime.now(UTC)
-    return await call(glance.blocks_per_minute, engine, scope, c["id"], c["started_at"], until)
+async def _minutes(engine: Engine, scope: int | None, c: CampaignView) -> list[glance.Minute]:
+    until = c.finished_at or datetime.now(UTC)
+    return await call(glance.blocks_per_minute, engine, scope, c.id, c.started_at, until)
 
 
 @router.get("")
@@ -84,16 +86,11 @@ async def campaigns(
     who = await session(request)
     engine, settings = engine_of(request), settings_of(request)
     tenant = (tenant or None) if who.caller.is_operator else None
-    items, older = await call(
-        reads.campaign_page,
-        engine,
-        who.caller.scope,
-        status,
-        before,
-        PAGE_SIZE,
-        reads.Clock.of(settings),
-        tenant,
+    clock = reads.Clock.of(settings)
+    views, older = await call(
+        reads.campaign_page, engine, who.caller.scope, status, before, PAGE_SIZE, clock, tenant
     )
+    items = [CampaignSummary.of(view, clock) for view in views]
     tenants = await call(glance.tenant_names, engine) if who.caller.is_operator else []
     return render(
         request,
@@ -120,8 +117,9 @@ async def campaign(
     engine, settings = engine_of(request), settings_of(request)
     scope = who.caller.scope
     clock = reads.Clock.of(settings)
-    detail = await call(reads.campaign_detail, engine, scope, campaign_id, clock)
-    _, sample = await call(reads.intake_answer, engine, campaign_id)
+    view = await call(reads.campaign_detail, engine, scope, campaign_id, clock)
+    detail = CampaignDetail.of(view, clock)
+    stored = await call(reads.intake_answer, engine, campaign_id)
     uncertain = await call(glance.uncertain_blocks, engine, scope, campaign_id)
     lookup: dict[str, Any] | None = None
     if msisdn:
@@ -130,16 +128,16 @@ async def campaign(
         if number.msisdn:
             found = await call(glance.number_record, engine, scope, campaign_id, number.msisdn)
             lookup["record"] = found
-    pace = 60 / clock.interval_for(detail["account"])
-    minutes = await _minutes(engine, scope, detail)
+    pace = 60 / clock.interval_for(detail.account)
+    minutes = await _minutes(engine, scope, view.campaign)
     return render(
         request,
         "campaign.html",
         who,
         c=detail,
         outcomes=OUTCOMES,
-        bar=bar(detail["counts"]["by_status"]),
-        sample=sample,
+        bar=bar(detail.counts["by_status"]),
+        sample=stored.invalid_sample,
         uncertain=uncertain,
         lookup=lookup,
         done=DONE.get(done or ""),
@@ -153,9 +151,9 @@ async def blocks_chart(request: Request, campaign_id: CampaignId) -> Response:
     who = await session(request)
     engine, settings = engine_of(request), settings_of(request)
     clock = reads.Clock.of(settings)
-    detail = await call(reads.campaign_detail, engine, who.caller.scope, campaign_id, clock)
-    minutes = await _minutes(engine, who.caller.scope, detail)
-    pace = 60 / clock.interval_for(detail["account"])
+    view = await call(reads.campaign_detail, engine, who.caller.scope, campaign_id, clock)
+    minutes = await _minutes(engine, who.caller.scope, view.campaign)
+    pace = 60 / clock.interval_for(view.campaign.account)
     svg = chart.blocks_svg(minutes, pace, settings.window.tz)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
@@ -185,9 +183,9 @@ async def confirm(request: Request, campaign_id: CampaignId, action: str) -> Res
     if action not in CONFIRM:
         raise PageError(404, f"there is no action {action[:40]!r} to confirm")
     engine, settings = engine_of(request), settings_of(request)
-    detail = await call(
-        reads.campaign_detail, engine, who.caller.scope, campaign_id, reads.Clock.of(settings)
-    )
+    clock = reads.Clock.of(settings)
+    view = await call(reads.campaign_detail, engine, who.caller.scope, campaign_id, clock)
+    detail = CampaignDetail.of(view, clock)
     title, text = CONFIRM[action]
     return render(request, "confirm.html", who, c=detail, action=action, title=title, text=text)
 

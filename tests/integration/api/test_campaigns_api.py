@@ -575,7 +575,8 @@ def test_a_connection_dropped_during_intake_is_a_503_and_stores_nothing(
             killed = conn.execute(
                 text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE query LIKE 'COPY recipient%' AND state = 'active'"
+                    "WHERE query LIKE 'COPY recipient%' AND state = 'active' "
+                    "AND datname = current_database()"
                 )
             ).scalar_one()
     thread.join(60)

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text, update
 
 from dispatcher.api.deps import SESSION_COOKIE
 from dispatcher.domain.status import ChunkStatus, PauseReason, Role
+from dispatcher.engine import balance
 from dispatcher.settings import Settings
 from dispatcher.store.apikeys import revoke
 from dispatcher.store.tables import Campaign, Chunk, ProviderAccount
@@ -184,10 +185,11 @@ def test_an_account_paused_for_balance_reads_in_words(
         row = api.get(f"/v1/campaigns/{cid}").json()
         assert row["state"] == "waiting: its account is paused for balance"
         assert row["eta_s"] is None
-        # and one stored while the pause was being committed (the pause's UPDATE of its
-        # campaigns did not see it): the account's row says why it waits
+        # and one whose waiting reason something else cleared: beat's safety net (the
+        # balance poll, the maintenance probe) marks it again while the account is paused
         with engine.begin() as conn:
             conn.execute(update(Campaign).where(Campaign.id == cid).values(waiting_reason=None))
+        balance.probe_maintenance(engine, settings)
         raced = api.get(f"/v1/campaigns/{cid}").json()
         assert raced["waiting_reason"] == "balance" and raced["eta_s"] is None
         assert "waiting: its account is paused for balance" in api.get("/ui/campaigns").text

@@ -9,7 +9,7 @@ import pytest
 
 from dispatcher.domain.plan import Verdict
 from dispatcher.domain.status import PauseReason
-from dispatcher.engine import balance
+from dispatcher.engine import balance, steer
 from tests.builders import an_account_paused
 from tests.integration.engine.harness import EngineHarness
 
@@ -71,7 +71,7 @@ def test_whole_request_pauses_keep_the_chunk(
     assert h.q("SELECT status FROM chunk WHERE campaign_id = :c", c=cid) == [("ready",)]
     assert h.statuses(cid) == {"pending": 10}
     h.sim.sim.reset()
-    assert balance.resume(h.engine, "default")
+    assert steer.resume_account(h.engine, "default")
     h.run()
     assert h.statuses(cid) == {"accepted": 10}
 

@@ -133,8 +133,9 @@ def test_a_failing_receiver_is_retried_with_backoff(
     assert (state, attempts, error) == ("pending", 1, "answered HTTP 500")
     assert 20 < float(due_in) <= 30
     shown = reads.campaign_detail(h.engine, h.tenant_id, cid, reads.Clock.of(h.settings))
-    assert shown["callback"]["state"] == "pending" and shown["callback"]["attempts"] == 1
-    assert shown["callback"]["last_error"] == "answered HTTP 500"
+    assert shown.callback is not None
+    assert shown.callback.state == "pending" and shown.callback.attempts == 1
+    assert shown.callback.last_error == "answered HTTP 500"
     assert [callbacks.retry_in_s(n) for n in (1, 2, 3, 10)] == [30, 60, 120, 3600]
 
 

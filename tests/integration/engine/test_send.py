@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from dispatcher.domain.plan import Gate, Verdict
-from dispatcher.engine import recover
+from dispatcher.engine import steer
 from dispatcher.provider.client import ProviderClient, ProviderConfig
 from tests.builders import a_suppression
 from tests.integration.engine.harness import EngineHarness, bogota
@@ -191,7 +191,7 @@ def test_faults_make_chunks_uncertain_and_never_resend_them(
     h.run()
     assert len(h.sim.sim.records) == 2
     # The operator decides: send the uncertain ones again.
-    assert recover.requeue_uncertain(h.engine, cid) == 1000
+    assert steer.requeue_uncertain(h.engine, cid, None) == 1000
     assert h.campaign(cid)["status"] == "running"
     h.run()
     assert h.statuses(cid) == {"accepted": 1500}

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from dispatcher.api.schemas import CampaignDetail
 from dispatcher.store import reads, steering
 from tests.integration.engine.harness import EngineHarness, bogota
 
@@ -14,9 +15,11 @@ pytestmark = pytest.mark.integration
 
 
 def detail(h: EngineHarness, cid: int) -> dict[str, Any]:
-    return reads.campaign_detail(
-        h.engine, h.tenant_id, cid, reads.Clock.of(h.settings, now=h.clock())
-    )
+    """What GET /v1/campaigns/{id} answers, at the harness's clock."""
+    clock = reads.Clock.of(h.settings, now=h.clock())
+    return CampaignDetail.of(
+        reads.campaign_detail(h.engine, h.tenant_id, cid, clock), clock
+    ).model_dump()
 
 
 def test_uncertain_recipients_keep_a_campaign_in_need_of_an_operator(h: EngineHarness) -> None:

@@ -1,0 +1,67 @@
+"""What operators and tenants do to campaigns and accounts: one function per action, each
+one transaction through the store.  The API, the CLI, the page and ``celery -A workers
+sms`` all call these, and nothing else changes a campaign's or an account's state on a
+person's behalf.
+
+``scope`` is the caller's tenant id (a tenant's key sees only its own campaigns) or
+None for an operator.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from dispatcher.accounts import configured_accounts
+from dispatcher.domain.status import PauseReason, RecipientStatus
+from dispatcher.settings import Settings
+from dispatcher.store import accounts, steering
+from dispatcher.store.steering import Steered
+
+
+def pause_campaign(engine: Engine, campaign_id: int, scope: int | None) -> Steered:
+    """No block of it starts after this commits; what is at the provider finishes."""
+    with engine.begin() as conn:
+        return steering.pause(conn, campaign_id, scope)
+
+
+def resume_campaign(engine: Engine, campaign_id: int, scope: int | None) -> Steered:
+    with engine.begin() as conn:
+        return steering.resume(conn, campaign_id, scope)
+
+
+def cancel_campaign(engine: Engine, campaign_id: int, scope: int | None) -> Steered:
+    """Unsent numbers become cancelled; a block already at the provider finishes."""
+    with engine.begin() as conn:
+        return steering.cancel(conn, campaign_id, scope)
+
+
+def requeue_uncertain(engine: Engine, campaign_id: int, scope: int | None) -> int:
+    """The operator's decision (the provider's report shows they did not go out): send
+    a campaign's uncertain numbers again; how many will be."""
+    with engine.begin() as conn:
+        return steering.requeue_uncertain(conn, campaign_id, scope)
+
+
+def close_uncertain(
+    engine: Engine, campaign_id: int, scope: int | None, outcome: RecipientStatus
+) -> int:
+    """Record what the provider's report says of the uncertain numbers (accepted or
+    rejected); how many were closed."""
+    with engine.begin() as conn:
+        return steering.close_uncertain(conn, campaign_id, scope, outcome)
+
+
+def pause_account(
+    engine: Engine, settings: Settings, name: str, reason: PauseReason = PauseReason.OPERATOR
+) -> bool:
+    """No block of the account starts after this commits; False when it was paused
+    already (it keeps its first reason)."""
+    with engine.begin() as conn:
+        accounts.sync(conn, configured_accounts(settings))  # no row yet if nothing ran
+        return accounts.pause(conn, name, reason)
+
+
+def resume_account(engine: Engine, name: str) -> bool:
+    """Lift the account's pause, whatever caused it; False when it was not paused."""
+    with engine.begin() as conn:
+        return accounts.resume(conn, name)

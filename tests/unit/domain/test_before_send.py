@@ -1,0 +1,96 @@
+"""What happens to a queued chunk before its request: the gate's outcome as a value
+(``NotSent``) and what of it goes out (``Sendable``); and the one backoff."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dispatcher.domain.backoff import backoff_s
+from dispatcher.domain.plan import (
+    Gate,
+    GateFacts,
+    NotSent,
+    Sendable,
+    before_send,
+    sendable,
+    unclaimed,
+)
+from dispatcher.domain.status import CampaignStatus, ChunkStatus, Purpose
+from dispatcher.domain.window import SendWindow
+
+BOGOTA = ZoneInfo("America/Bogota")
+NOON = datetime(2026, 11, 25, 12, 0, tzinfo=BOGOTA)  # a Wednesday
+NIGHT = datetime(2026, 11, 25, 22, 0, tzinfo=BOGOTA)
+WINDOW = SendWindow.daily("08:00-21:00")
+OPENS = datetime(2026, 11, 26, 8, 0, tzinfo=BOGOTA)
+Q, R = ChunkStatus.QUEUED, CampaignStatus.RUNNING
+GO = GateFacts(Q, R, account_paused=False)
+
+
+@pytest.mark.parametrize(
+    ("facts", "now", "expected"),
+    [
+        (GO, NOON, None),
+        (GO, NIGHT, NotSent(Gate.WINDOW, f"window closed until {OPENS}", OPENS)),
+        (
+            GateFacts(Q, CampaignStatus.PAUSED, False),
+            NOON,
+            NotSent(Gate.HOLD, "campaign or account not sending"),
+        ),
+        (GateFacts(Q, R, True), NOON, NotSent(Gate.HOLD, "campaign or account not sending")),
+        (GateFacts(ChunkStatus.SENDING, R, False), NOON, NotSent(Gate.GONE, "chunk is sending")),
+        (
+            GateFacts(Q, R, False, account_configured=False),
+            NOON,
+            NotSent(Gate.HOLD, "its account is not configured"),
+        ),
+        # The window is asked first: an unconfigured account's campaign still sleeps at night.
+        (
+            GateFacts(Q, R, False, account_configured=False),
+            NIGHT,
+            NotSent(Gate.WINDOW, f"window closed until {OPENS}", OPENS),
+        ),
+    ],
+)
+def test_before_send(facts: GateFacts, now: datetime, expected: NotSent | None) -> None:
+    assert before_send(facts, WINDOW, now) == expected
+
+
+def test_a_chunk_the_gate_would_let_go_but_the_claim_refused_has_expired_and_is_held() -> None:
+    assert unclaimed(GO, WINDOW, NOON, window_open=True).gate is Gate.HOLD
+
+
+def test_the_claim_is_not_tried_when_the_window_shut_between_prepare_and_claim() -> None:
+    stop = unclaimed(GO, WINDOW, NIGHT, window_open=False)
+    assert (stop.gate, stop.opens) == (Gate.WINDOW, OPENS)
+
+
+PENDING = [(1, "573100000001", False), (2, "573100000002", True), (3, "573100000003", False)]
+
+
+def test_numbers_on_the_suppression_list_now_are_left_out_and_counted() -> None:
+    plan = sendable(PENDING, Purpose.TRANSACTIONAL, WINDOW, NOON)
+    assert plan == Sendable(((1, "573100000001"), (3, "573100000003")), 1)
+
+
+@pytest.mark.parametrize("purpose", [Purpose.COMMERCIAL, Purpose.COLLECTION])
+def test_ley_2300_reserves_today_and_knows_when_the_next_day_opens(purpose: Purpose) -> None:
+    plan = sendable(PENDING, purpose, WINDOW, NOON)
+    assert plan.contact_day == date(2026, 11, 25)
+    assert plan.next_day_opens == OPENS
+
+
+def test_nothing_left_to_send_reserves_nothing() -> None:
+    plan = sendable([(1, "573100000001", True)], Purpose.COMMERCIAL, WINDOW, NOON)
+    assert plan == Sendable((), 1)
+
+
+@pytest.mark.parametrize(
+    ("attempt", "expected"),
+    [(0, 5.0), (1, 5.0), (2, 10.0), (3, 20.0), (7, 300.0), (10_000, 300.0)],
+)
+def test_backoff_doubles_up_to_its_cap(attempt: int, expected: float) -> None:
+    assert backoff_s(attempt, 5.0, 300.0) == expected
