@@ -7,6 +7,7 @@ act on every tenant of the account, so they need an operator.  Removals are audi
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from typing import IO, Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -133,7 +134,7 @@ async def one_number(
         with engine.connect() as conn:
             items, _ = suppressions.page(conn, names, number, None, 100)
             removed = suppressions.removals(conn, number) if who.is_operator else []
-        return {"msisdn": number, "suppressed": items, "removed": removed}
+        return {"msisdn": number, "suppressed": items, "removed": [asdict(r) for r in removed]}
 
     return await run_in_threadpool(read)
 
@@ -203,7 +204,7 @@ async def add_suppressions(
         )
     finally:
         handle.close()
-    return result.__dict__
+    return asdict(result)
 
 
 def _json(

@@ -126,7 +126,7 @@ def import_(
         highlight=False,
     )
     for sample in result.invalid_sample[:5]:
-        out.print(f"  line {sample['line']}: {literal(repr(sample['value']))} {sample['reason']}")
+        out.print(f"  line {sample.line}: {literal(repr(sample.value))} {sample.reason}")
 
 
 @suppress_app.command("export")

@@ -292,9 +292,9 @@ class Stack:
         """Stop every process it started (SIGTERM, then SIGKILL after a few seconds),
         the simulator and Redis; drop the database unless asked to keep it."""
         processes = list(self._processes().values())
-        for proc in processes:
+        for proc in processes:  # the main process: it stops its own children, as in production
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
+                proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 8
         for proc in processes:
             try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -27,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 
-from dispatcher.domain.numbers import FastNormaliser
+from dispatcher.domain.numbers import REASON_TEXT, FastNormaliser, InvalidReason, InvalidSample
 from dispatcher.domain.status import Reason, SuppressionSource
 from dispatcher.errors import NotFound
 from dispatcher.store import reads
@@ -170,7 +171,7 @@ class Imported:
     already: int = 0
     invalid: int = 0
     repeated: int = 0
-    invalid_sample: list[dict[str, Any]] = field(default_factory=list)
+    invalid_sample: list[InvalidSample] = field(default_factory=list)
 
 
 def import_numbers(
@@ -203,9 +204,9 @@ def import_numbers(
                 if number.msisdn is None:
                     result.invalid += 1
                     if len(result.invalid_sample) < SAMPLE_SIZE:
-                        reason_ = number.reason.value if number.reason else "invalid"
+                        reason_ = number.reason or InvalidReason.NOT_A_NUMBER
                         result.invalid_sample.append(
-                            {"line": line, "value": raw[:64], "reason": reason_}
+                            InvalidSample(line, raw[:64], reason_.value, REASON_TEXT[reason_])
                         )
                 else:
                     copy.write_row((number.msisdn,))
@@ -236,7 +237,22 @@ def import_numbers(
     return result
 
 
-def removals(conn: Connection, msisdn: str) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """A number taken off an account's list: what it was, who removed it and why."""
+
+    account: str
+    msisdn: str
+    reason: str
+    source: str
+    added_by: str | None
+    added_at: datetime
+    removed_by: str
+    why: str
+    removed_at: datetime
+
+
+def removals(conn: Connection, msisdn: str) -> list[Removal]:
     """The audit of a number taken off lists, newest first."""
     audit = SuppressionRemoval
     rows = conn.execute(
@@ -254,4 +270,4 @@ def removals(conn: Connection, msisdn: str) -> list[dict[str, Any]]:
         .where(audit.msisdn == msisdn)
         .order_by(audit.removed_at.desc(), audit.id.desc())
     )
-    return [dict(r._mapping) for r in rows]
+    return [Removal(*r) for r in rows]
