@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     worker_metrics_host: str = "127.0.0.1"  # 0.0.0.0 for a scraper on another host
     log_format: Literal["text", "json"] = "text"  # json: one object a line
     sweep_after_s: float = Field(60.0, gt=0)
+    # How often beat's feeder runs; each finished send also feeds at once, so this bounds
+    # only how long a campaign waits to start (and how often a task shows in Flower).
+    feed_every_s: float = Field(0.5, gt=0, le=60)
     clock_offset_s: float = 0.0
 
     @field_validator("chunk_size")

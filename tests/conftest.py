@@ -47,6 +47,12 @@ def redis_db_for(worker: str | None) -> int:
     return db
 
 
+# The stacks the end-to-end tests start feed once a second, not twice: each of beat's tasks
+# costs a worker and the database a little, a lot over a suite that runs many stacks at
+# once; every finished send still feeds at once.  (Passed on to the processes they start.)
+os.environ.setdefault("PREGONERO_FEED_EVERY_S", "1")
+
+
 @pytest.fixture(autouse=True)
 def _clean_settings_cache() -> Iterator[None]:
     from dispatcher.settings import reset_settings_cache

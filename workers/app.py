@@ -65,9 +65,9 @@ app.conf.update(
     # it only makes every periodic task run once at start.  --schedule overrides it.
     beat_schedule_filename=str(Path(tempfile.gettempdir()) / "pregonero-celerybeat-schedule"),
     beat_schedule={
-        # Half a second: a one-number campaign waits at most that long to be published
-        # (each finished send also feeds at once).
-        "feed": {"task": Task.FEED, "schedule": 0.5},
+        # FEED_EVERY_S (half a second): a one-number campaign waits at most that long to
+        # be published (each finished send also feeds at once).
+        "feed": {"task": Task.FEED, "schedule": settings.feed_every_s},
         "release-due": {"task": Task.RELEASE_DUE, "schedule": 5.0},
         "sweep": {"task": Task.SWEEP, "schedule": max(1.0, settings.sweep_after_s / 4)},
         "reap": {"task": Task.REAP, "schedule": max(1.0, settings.request_lease_s / 4)},

@@ -163,7 +163,7 @@ class Stack:
             # by the simulator on a busy machine (the suite runs in parallel) times out.
             "PREGONERO_PROVIDER_READ_TIMEOUT_S": "2",
             "PREGONERO_SWEEP_AFTER_S": f"{max(4.0, 2 * queue_wait_s + 1):g}",
-            "PREGONERO_BALANCE_POLL_S": "1",
+            "PREGONERO_BALANCE_POLL_S": "2",
             "PREGONERO_CALLBACK_ALLOW_PRIVATE": "true",  # receivers on this host
             **self.extra_env,
         }

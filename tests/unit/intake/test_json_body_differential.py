@@ -23,7 +23,9 @@ SCALARS = st.one_of(
     TEXT,
 )
 NUMBERS = st.one_of(TEXT, st.integers(min_value=0, max_value=10**14))
-FIELDS = st.dictionaries(TEXT.filter(lambda k: k != "recipients"), SCALARS, max_size=5)
+# Field names of at most 20 characters: escaped (\\ud83d\\ude00) still under the reader's 256.
+KEYS = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+FIELDS = st.dictionaries(KEYS.filter(lambda k: k != "recipients"), SCALARS, max_size=5)
 
 
 @st.composite
@@ -53,7 +55,7 @@ def _read(body: bytes) -> tuple[dict[str, Any], int, list[tuple[int, str]]]:
     return fields, count, list(campaign.recipients())
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(documents())
 def test_a_campaign_document_reads_as_json_loads_reads_it(
     doc: tuple[bytes, dict[str, Any]],
@@ -102,7 +104,7 @@ ANYTHING = st.one_of(
 )
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(ANYTHING)
 def test_anything_else_is_a_4xx_problem_never_a_crash(body: bytes) -> None:
     try:
