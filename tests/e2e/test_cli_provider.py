@@ -14,13 +14,15 @@ import pytest
 
 from dispatcher.dev.services import listening_port, refused_port
 
-pytestmark = pytest.mark.e2e
+# One simulator process for the module: its tests run in the same parallel worker.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("cli-provider")]
 BIN = Path(sys.executable).parent / "pregonero"
 
 
-@pytest.fixture
-def sim_process() -> Iterator[tuple[int, dict[str, str]]]:
-    proc = subprocess.Popen([str(BIN), "sim", "--port", "0"], stdout=subprocess.PIPE, text=True)
+@pytest.fixture(scope="module")
+def _sim_process() -> Iterator[tuple[int, dict[str, str]]]:
+    """``pregonero sim`` as a user starts it, once for the module."""
+    proc = subprocess.Popen([str(BIN), "sim", "--port", "0"], stdout=subprocess.DEVNULL)
     port = listening_port(proc, "the simulator")  # type: ignore[arg-type]
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -33,6 +35,14 @@ def sim_process() -> Iterator[tuple[int, dict[str, str]]]:
     yield port, env
     proc.terminate()
     proc.wait(10)
+
+
+@pytest.fixture
+def sim_process(_sim_process: tuple[int, dict[str, str]]) -> tuple[int, dict[str, str]]:
+    """The simulator as it starts: each test begins from a full balance and no faults."""
+    port, _env = _sim_process
+    httpx.post(f"http://127.0.0.1:{port}/_sim/reset", timeout=10).raise_for_status()
+    return _sim_process
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

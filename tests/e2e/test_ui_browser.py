@@ -27,7 +27,8 @@ from dispatcher.store.apikeys import create_key
 from tests.builders import Numbers
 from workers.constants import Task
 
-pytestmark = pytest.mark.e2e
+# One stack, API and browser for the module: its tests run in the same parallel worker.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("ui-browser")]
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "ui-screenshots"
 INTERVAL = 0.5
