@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test check lint typecheck unit integration e2e fuzz-api demo clean
+.PHONY: install test check lint typecheck unit integration e2e fuzz-api demo shell clean
 
 # The suite runs in parallel (pytest-xdist): each worker process has its own Postgres and
 # Redis databases.  Most end-to-end time is waiting for real processes, so more workers
@@ -17,7 +17,9 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# (an editable install with migrations/ mapped into the package is a "meta path finder"
+	# one; setuptools says so in a long notice that is no use to anyone here)
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 lint: install
@@ -47,8 +49,14 @@ e2e: install
 fuzz-api: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-25} $(BIN)/pytest -q tests/e2e/test_api_process.py -k schemathesis
 
+# make demo ARGS="--keep --speed 4" passes options (pregonero demo --help lists them).
 demo: install
-	$(BIN)/pregonero demo
+	$(BIN)/pregonero demo $(ARGS)
+
+# A shell with the environment active: `pregonero`, `celery` and the tests on PATH.
+shell: install
+	@echo "The environment is active (exit leaves it)."
+	@bash --rcfile $(VENV)/bin/activate -i
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -7,6 +7,7 @@ connection; engines and clients are made at start-up by whoever needs them.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -262,6 +263,19 @@ def _window(hours: str, tz: str, ley_2300: bool) -> SendWindow:
     return window.intersect(ley_2300_window(tz)) if ley_2300 else window
 
 
+def _json_problem(value: object) -> str | None:
+    """Where a text that should be JSON stops being JSON (never its content: tokens)."""
+    if not isinstance(value, str):
+        return None
+    if not value.strip():
+        return "it is empty"
+    try:
+        json.loads(value)
+    except json.JSONDecodeError as exc:
+        return f"{exc.msg} at character {exc.pos + 1}"
+    return None
+
+
 def _describe(error: dict[str, Any], secret_fields: set[str]) -> str:
     """``PREGONERO_CHUNK_SIZE=6000: must be at most 5000`` or, inside ACCOUNTS,
     ``PREGONERO_ACCOUNTS[1].methods: '3via' is not a method``; never a secret's value."""
@@ -272,10 +286,13 @@ def _describe(error: dict[str, Any], secret_fields: set[str]) -> str:
         variable += f"[{part}]" if part.isdigit() else f".{part}"
     message = str(error["msg"]).removeprefix("Value error, ")
     if loc == ["accounts"] and error.get("type") in ("list_type", "json_invalid"):
+        where = _json_problem(error.get("input"))
         message = (
-            'must be a JSON list: [{"name": "oneway", "user": "...", "token": "..."}, ...] '
+            (f"is not JSON ({where}); it " if where else "")
+            + 'must be a JSON list: [{"name": "oneway", "user": "...", "token": "..."}, ...] '
             "(methods, links_allowed, password, send_url, balance_url, block_interval_s "
-            "optional)"
+            "optional); in a .env file or a shell, put it in single quotes: "
+            "PREGONERO_ACCOUNTS='[...]'"
         )
     value = error.get("input")
     hidden = field in secret_fields or (len(loc) > 1 and loc[-1] in {"token", "password"})

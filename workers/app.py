@@ -4,6 +4,7 @@ per worker process after fork (``runtime()``), never at import time."""
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from celery.signals import (
     beat_init,
     worker_init,
     worker_process_init,
+    worker_ready,
 )
 from kombu import Queue  # type: ignore[attr-defined]
 
@@ -21,6 +23,17 @@ from dispatcher.logs import formatter, use_json_logs
 from dispatcher.settings import get_settings
 from workers import metrics
 from workers.constants import BEAT_QUEUE, CALLBACK_QUEUE, SEND_QUEUE, Task
+
+
+def _beat_schedule_file() -> Path:
+    """``$XDG_STATE_HOME/pregonero/celerybeat-schedule`` (~/.local/state by default)."""
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    try:
+        (state / "pregonero").mkdir(parents=True, exist_ok=True)
+        return state / "pregonero" / "celerybeat-schedule"
+    except OSError:  # no writable home (a container's user): this user's own temp name
+        return Path(tempfile.gettempdir()) / f"pregonero-{os.getuid()}-celerybeat-schedule"
+
 
 settings = get_settings()
 if settings.log_format == "json":
@@ -61,37 +74,52 @@ app.conf.update(
     task_send_sent_event=True,
     worker_hijack_root_logger=False,
     timezone="UTC",
-    # Beat's own state (when each task last ran) lives outside the working tree; losing
-    # it only makes every periodic task run once at start.  --schedule overrides it.
-    beat_schedule_filename=str(Path(tempfile.gettempdir()) / "pregonero-celerybeat-schedule"),
+    # Beat's own state (when each task last ran) lives in the user's state directory, not
+    # in the working tree or a /tmp path every install on the host would share; losing it
+    # only makes the balance poll run once at start.  --schedule overrides it.
+    beat_schedule_filename=str(_beat_schedule_file()),
     beat_schedule={
-        # FEED_EVERY_S (half a second): a one-number campaign waits at most that long to
-        # be published (each finished send also feeds at once).
-        "feed": {"task": Task.FEED, "schedule": settings.feed_every_s},
-        "release-due": {"task": Task.RELEASE_DUE, "schedule": 5.0},
-        "sweep": {"task": Task.SWEEP, "schedule": max(1.0, settings.sweep_after_s / 4)},
-        "reap": {"task": Task.REAP, "schedule": max(1.0, settings.request_lease_s / 4)},
-        "finish": {"task": Task.FINISH, "schedule": 10.0},
-        "expire": {"task": Task.EXPIRE, "schedule": 30.0},
-        "callbacks": {"task": Task.CALLBACKS, "schedule": 5.0},
+        # Beat's one periodic task: the provider's balance, each BALANCE_POLL_S.  The rest
+        # of the housekeeping runs in beat's process without a task per tick
+        # (workers/housekeeper.py), so Flower's list shows the sends.
         "poll-balance": {"task": Task.POLL_BALANCE, "schedule": settings.balance_poll_s},
-        "probe-maintenance": {"task": Task.PROBE_MAINTENANCE, "schedule": 30.0},
     },
 )
 
 
 @worker_init.connect
 @beat_init.connect
-def _refuse_without_credentials(**_: object) -> None:
-    """No worker or beat starts without the provider's credentials: it would show
-    campaigns running while every request is refused."""
+def _refuse_to_start(**_: object) -> None:
+    """No worker or beat starts without the provider's credentials (it would show
+    campaigns running while every request is refused), or on a database that is not
+    there or not at this version's schema: one line, and a non-zero exit."""
     from dispatcher.accounts import require_credentials
     from dispatcher.errors import ConfigError
+    from dispatcher.store.migrate import schema_problem
 
     try:
         require_credentials(get_settings())
+        if problem := schema_problem(settings.database_url):
+            raise problem
     except ConfigError as exc:
         raise SystemExit(f"error: {exc}") from None
+
+
+@worker_ready.connect
+def _announce_worker(**_: object) -> None:
+    """The worker runs, with these accounts (docs/architecture.md, "Interfaces")."""
+    from dispatcher.engine import presence
+
+    presence.start(settings, "worker")
+
+
+@beat_init.connect
+def _start_housekeeper(**_: object) -> None:
+    from dispatcher.engine import presence
+    from workers import housekeeper
+
+    housekeeper.start()
+    presence.start(settings, "beat")
 
 
 @worker_init.connect

@@ -11,15 +11,8 @@ class Task:
     """Task names, as Flower and ``celery inspect`` show them."""
 
     SEND_CHUNK = "pregonero.send_chunk"
-    FEED = "pregonero.feed"
-    RELEASE_DUE = "pregonero.release_due"
-    SWEEP = "pregonero.sweep"
-    REAP = "pregonero.reap"
-    FINISH = "pregonero.finish"
-    EXPIRE = "pregonero.expire"
-    CALLBACKS = "pregonero.callbacks"
-    POLL_BALANCE = "pregonero.poll_balance"
-    PROBE_MAINTENANCE = "pregonero.probe_maintenance"
+    CALLBACKS = "pregonero.callbacks"  # asked for by the housekeeper when one is due
+    POLL_BALANCE = "pregonero.poll_balance"  # beat's one periodic task
 
 
 # The shared limiter, one pair of keys per provider account.

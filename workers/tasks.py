@@ -1,5 +1,7 @@
 """Thin tasks: decode the id, call one engine service, return a small summary that reads
-well in Flower.  Arguments are ids only: never numbers or text."""
+well in Flower.  Arguments are ids only: never numbers or text.  Three tasks: a block's
+send, a callback run (asked for by beat's housekeeper when one is due) and the balance
+poll (beat's one periodic task); the rest of the housekeeping is workers/housekeeper.py."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from dispatcher.engine import balance, callbacks, feed, recover
+from dispatcher.engine import balance, callbacks, feed
 from dispatcher.engine.send import SendResult
 from dispatcher.store.rows import QueuedChunk
 from workers.app import app
@@ -30,51 +32,10 @@ def send_chunk(chunk_id: int) -> SendResult:
     return result
 
 
-@app.task(name=Task.FEED)
-def feed_chunks() -> dict[str, int]:
-    rt = runtime()
-    return {"published": len(feed.feed(rt.engine, rt.settings, rt.clock(), publish))}
-
-
-@app.task(name=Task.RELEASE_DUE)
-def release_due() -> dict[str, int]:
-    rt = runtime()
-    return {"released": recover.release_due(rt.engine, rt.clock())}
-
-
-@app.task(name=Task.SWEEP)
-def sweep() -> dict[str, int]:
-    rt = runtime()
-    return {"republished": len(recover.sweep(rt.engine, rt.settings, publish))}
-
-
-@app.task(name=Task.REAP)
-def reap() -> dict[str, int]:
-    rt = runtime()
-    return {"uncertain_chunks": recover.reap(rt.engine, rt.settings)}
-
-
-@app.task(name=Task.FINISH)
-def finish() -> dict[str, int]:
-    return {"completed": recover.finish_all(runtime().engine)}
-
-
-@app.task(name=Task.EXPIRE)
-def expire() -> dict[str, int]:
-    rt = runtime()
-    return {"expired_recipients": recover.expire(rt.engine, rt.clock())}
-
-
 @app.task(name=Task.POLL_BALANCE)
 def poll_balance() -> dict[str, str]:
     rt = runtime()
     return balance.poll_balance(rt.engine, rt.settings, rt.client_for)
-
-
-@app.task(name=Task.PROBE_MAINTENANCE)
-def probe_maintenance() -> dict[str, int]:
-    rt = runtime()
-    return {"resumed": balance.probe_maintenance(rt.engine, rt.settings)}
 
 
 _callback_http: httpx.Client | None = None

@@ -24,9 +24,11 @@ from dispatcher.api import (
 )
 from dispatcher.api.schemas import CampaignIn
 from dispatcher.api.timing import ServerTiming
+from dispatcher.engine import presence
 from dispatcher.settings import Settings, get_settings
 from dispatcher.store import accounts
 from dispatcher.store.db import make_engine
+from dispatcher.store.migrate import schema_problem
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings or get_settings()
         own_engine = engine is None
+        if own_engine and (problem := schema_problem(app.state.settings.database_url)):
+            # One line, and the server does not start (``pregonero api`` checks first).
+            log.error("error: %s", problem)
+            raise SystemExit(1)
         app.state.engine = engine or make_engine(app.state.settings.database_url, pool_size=10)
         try:
             with app.state.engine.begin() as conn:
@@ -51,7 +57,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             log.warning(
                 "could not record the provider accounts (%s); is the database migrated?", exc
             )
+        announcing = presence.start(app.state.settings, "api") if own_engine else None
         yield
+        if announcing is not None:
+            announcing.set()
         if own_engine:
             app.state.engine.dispose()
 

@@ -80,6 +80,7 @@ def _answer(
             "invalid": stored.invalid,
             "duplicate": stored.duplicate,
             "suppressed": stored.suppressed,
+            "reached_today": stored.reached_today,
         },
         "chunks": stored.chunks,
         "encoding": stored.encoding,

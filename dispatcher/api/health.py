@@ -22,7 +22,7 @@ from dispatcher.api.deps import EngineDep, SettingsDep
 from dispatcher.api.problems import problem
 from dispatcher.domain.status import CAMPAIGN_OPEN, CHUNK_UNSENT, PauseReason, Purpose
 from dispatcher.settings import Settings
-from dispatcher.store import observe
+from dispatcher.store import observe, processes
 
 router = APIRouter(tags=["health"])
 
@@ -62,11 +62,12 @@ def _state_families(engine: Engine, settings: Settings) -> list[Metric]:
     """Gauges read at scrape time (store.observe): the counters on campaign rows and the
     unsent chunks, never a scan of recipients.  Series exist for every configured
     account and status, zero included, so alerts and panels always have one."""
+    configured = configured_accounts(settings)
     with engine.connect() as conn:
         now_state = observe.state(conn)
+        where = processes.presence(conn, [a.name for a in configured])
     NEEDING_ATTENTION.set(now_state.campaigns_uncertain)
     UNCERTAIN.set(now_state.uncertain_recipients)
-    configured = configured_accounts(settings)
     campaigns = GaugeMetricFamily(
         "pregonero_campaigns",
         "Campaigns not finished, by status and what they wait for",
@@ -113,6 +114,14 @@ def _state_families(engine: Engine, settings: Settings) -> list[Metric]:
         "1 while the account may send messages of this purpose now",
         labels=["account", "purpose"],
     )
+    present = GaugeMetricFamily(
+        "pregonero_account_configured",
+        "1 when the account is in PREGONERO_ACCOUNTS here and in every running API, worker "
+        "and beat; 0 when open campaigns name it but it is not (they wait), or a process lacks it",
+        labels=["account"],
+    )
+    for account_where in where:
+        present.add_metric([account_where.name], float(account_where.configured))
     rows = {a.name: a for a in now_state.accounts}
     now = now_state.now
     for account in configured:
@@ -137,7 +146,18 @@ def _state_families(engine: Engine, settings: Settings) -> list[Metric]:
             balance.add_metric([name], float(row.last_balance))
         if row.checked_at is not None:
             balance_age.add_metric([name], (now - row.checked_at).total_seconds())
-    return [campaigns, chunks, oldest, paused, paused_for, balance, balance_age, pace, window]
+    return [
+        campaigns,
+        chunks,
+        oldest,
+        present,
+        paused,
+        paused_for,
+        balance,
+        balance_age,
+        pace,
+        window,
+    ]
 
 
 class _Families:

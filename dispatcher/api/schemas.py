@@ -17,6 +17,7 @@ from dispatcher.domain.status import (
     RecipientStatus,
     WaitingReason,
 )
+from dispatcher.domain.window import why_shut
 from dispatcher.intake import CampaignSpec
 from dispatcher.settings import ACCOUNT_NAME
 from dispatcher.store.reads import Clock
@@ -87,6 +88,12 @@ class IntakeCounts(BaseModel):
     invalid: int
     duplicate: int
     suppressed: int
+    reached_today: int | None = Field(
+        None,
+        description="Commercial and collection campaigns: sendable numbers that the tenant's "
+        "campaigns already reached today; Ley 2300 allows one a day, so they wait for the next "
+        "permitted day.  Null for transactional campaigns and on an idempotent replay.",
+    )
 
 
 class InvalidNumber(BaseModel):
@@ -173,6 +180,9 @@ def summary_fields(view: CampaignView, clock: Clock) -> dict[str, Any]:
             failure_reason=view.failure_reason,
             now=clock.at(),
             tz=clock.tz,
+            because=_because(view, clock),
+            sent=figures.sent,
+            sendable=view.sendable,
         ),
         "method": view.method.value,
         "purpose": view.purpose.value,
@@ -193,6 +203,19 @@ def summary_fields(view: CampaignView, clock: Clock) -> dict[str, Any]:
     }
 
 
+def _because(view: CampaignView, clock: Clock) -> str | None:
+    """Why a campaign's start was moved, or why its window is shut now."""
+    if clock.window is None:
+        return None
+    if view.waiting_reason is WaitingReason.START_AT:
+        asked, first = view.start_at, view.next_send_at
+        moved = asked is not None and first is not None and first > asked
+        return why_shut(asked, clock.window, view.purpose) if asked and moved else None
+    if view.waiting_reason is WaitingReason.WINDOW:
+        return why_shut(clock.at(), clock.window, view.purpose)
+    return None
+
+
 class CampaignPage(BaseModel):
     items: list[CampaignSummary]
     next_before: int | None = Field(description="Pass as ?before= for the next page")
@@ -207,6 +230,7 @@ class CallbackState(BaseModel):
 
 
 class CampaignDetail(CampaignSummary):
+    message: str = Field(description="The text sent to every recipient, as submitted")
     failure_reason: str | None
     start_at: datetime | None
     expires_at: datetime | None
@@ -229,6 +253,7 @@ class CampaignDetail(CampaignSummary):
         c = detail.campaign
         return cls(
             **summary_fields(c, clock),
+            message=detail.message,
             failure_reason=c.failure_reason,
             start_at=detail.start_at,
             expires_at=detail.expires_at,

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from dispatcher.cli.common import engine, err, friendly, out
 from dispatcher.domain.status import Role
+from dispatcher.domain.times import human
 from dispatcher.errors import ConfigError
 from dispatcher.redact import redact_url
 from dispatcher.settings import get_settings
@@ -136,6 +137,7 @@ def apikey_list() -> None:
     )
     with engine() as made:
         keys = list_keys(made)
+    tz = get_settings().window.tz
     for k in keys:
         table.add_row(
             k.prefix,
@@ -143,9 +145,9 @@ def apikey_list() -> None:
             k.role,
             ", ".join(k.accounts) if k.accounts else "all",
             escape(k.label or ""),
-            f"{k.created_at:%Y-%m-%d %H:%M}",
-            f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "",
-            f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",
+            human(k.created_at, tz),
+            human(k.last_used_at, tz, ""),
+            human(k.revoked_at, tz, ""),
         )
     out.print(table)
 
@@ -173,8 +175,11 @@ def api(
     import uvicorn
 
     from dispatcher.logs import uvicorn_config
+    from dispatcher.store.migrate import schema_problem
 
     settings = get_settings()  # fail now, with a clear message, on a bad setting
+    if problem := schema_problem(settings.database_url):  # or on a database it cannot use
+        raise problem
     uvicorn.run(
         "dispatcher.api.app:create_app",
         factory=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +19,7 @@ from dispatcher.api.schemas import CampaignDetail
 from dispatcher.cli.common import engine, friendly, literal, out
 from dispatcher.domain.message import Method
 from dispatcher.domain.status import CAMPAIGN_FINAL, CampaignStatus, Purpose, RecipientStatus
+from dispatcher.domain.times import human
 from dispatcher.engine import steer
 from dispatcher.intake.sources import csv_numbers
 from dispatcher.settings import get_settings
@@ -25,6 +27,9 @@ from dispatcher.store import reads
 from dispatcher.store.steering import Steered
 
 app = typer.Typer(no_args_is_help=True, help="Submit, watch and steer campaigns.")
+CampaignId = Annotated[
+    int, typer.Argument(help="The campaign's id (`pregonero campaign list` shows them).")
+]
 
 
 class CloseAs(StrEnum):
@@ -35,8 +40,11 @@ class CloseAs(StrEnum):
 DETAIL_FIELDS = (
     "id",
     "name",
+    "state",
     "status",
     "waiting_reason",
+    "message",
+    "start_at",
     "next_send_at",
     "purpose",
     "method",
@@ -70,7 +78,7 @@ def watch(
             done = sendable - info.recipients[RecipientStatus.PENDING]
             waiting = f"waiting: {info.waiting_reason}" if info.waiting_reason else ""
             if info.next_send_at:
-                waiting += f" until {info.next_send_at:%Y-%m-%d %H:%M %Z}"
+                waiting += f" until {human(info.next_send_at, clock.tz)}"
             progress.update(
                 task,
                 total=sendable,
@@ -150,9 +158,11 @@ def submit(
 @app.command("status")
 @friendly
 def status(
-    campaign_id: int,
+    campaign_id: CampaignId,
     wait: Annotated[bool, typer.Option(help="Show progress until it finishes.")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the API's JSON (GET /v1/campaigns/{id}).")
+    ] = False,
 ) -> None:
     """Counts, progress, waiting reason and ETA of one campaign."""
     settings = get_settings()
@@ -169,7 +179,9 @@ def status(
     fields = info.model_dump()
     table = Table("field", "value", show_header=False)
     for key in DETAIL_FIELDS:
-        table.add_row(key, literal(fields[key]))
+        value = fields[key]
+        shown = human(value, clock.tz, "") if isinstance(value, datetime) else value
+        table.add_row(key, literal(shown))
     for key, value in info.recipients.items():
         if value:
             table.add_row(f"recipients {key}", f"{value:,}")
@@ -183,11 +195,12 @@ def list_(
     status_: Annotated[
         CampaignStatus | None, typer.Option("--status", help="Only this status.")
     ] = None,
-    limit: int = 20,
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20,
 ) -> None:
     """The newest campaigns."""
     with engine() as made:
         rows = reads.operator_list(made, tenant, status_, limit)
+    tz = get_settings().window.tz
     table = Table("id", "tenant", "name", "status", "waiting", "numbers", "created")
     for r in rows:
         table.add_row(
@@ -197,7 +210,7 @@ def list_(
             r.status,
             r.waiting_reason or "",
             f"{r.sendable:,}",
-            f"{r.created_at:%Y-%m-%d %H:%M}",
+            human(r.created_at, tz),
         )
     out.print(table)
 
@@ -211,7 +224,7 @@ def _steered(result: Steered) -> str:
 
 @app.command("pause")
 @friendly
-def pause(campaign_id: int) -> None:
+def pause(campaign_id: CampaignId) -> None:
     """Pause: no block of it starts after this; a block at the provider finishes."""
     with engine() as made:
         out.print(_steered(steer.pause_campaign(made, campaign_id, None)), highlight=False)
@@ -219,7 +232,7 @@ def pause(campaign_id: int) -> None:
 
 @app.command("resume")
 @friendly
-def resume(campaign_id: int) -> None:
+def resume(campaign_id: CampaignId) -> None:
     """Resume a paused campaign: sending goes on at its account's pace."""
     with engine() as made:
         out.print(_steered(steer.resume_campaign(made, campaign_id, None)), highlight=False)
@@ -227,7 +240,7 @@ def resume(campaign_id: int) -> None:
 
 @app.command("cancel")
 @friendly
-def cancel(campaign_id: int) -> None:
+def cancel(campaign_id: CampaignId) -> None:
     """Cancel what is not sent yet; a block at the provider finishes."""
     with engine() as made:
         out.print(_steered(steer.cancel_campaign(made, campaign_id, None)), highlight=False)
@@ -235,7 +248,7 @@ def cancel(campaign_id: int) -> None:
 
 @app.command("requeue-uncertain")
 @friendly
-def requeue_uncertain(campaign_id: int) -> None:
+def requeue_uncertain(campaign_id: CampaignId) -> None:
     """Send the uncertain numbers again: only when you know they did not go out."""
     with engine() as made:
         moved = steer.requeue_uncertain(made, campaign_id, None)
@@ -245,7 +258,7 @@ def requeue_uncertain(campaign_id: int) -> None:
 @app.command("close-uncertain")
 @friendly
 def close_uncertain(
-    campaign_id: int,
+    campaign_id: CampaignId,
     as_: Annotated[
         CloseAs,
         typer.Option("--as", help="What the provider's web report says happened to them."),

@@ -18,7 +18,7 @@ from dispatcher.errors import MaybeSent, PregoneroError
 from dispatcher.settings import get_settings
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one line stays one line (grep, logs)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 

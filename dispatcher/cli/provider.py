@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shlex
 import sys
 from typing import Annotated, Any
 
@@ -80,21 +81,17 @@ def sim(
     out.print(
         f"Provider simulator on [bold]{server.base_url}[/bold]  (balance {balance}, hours {hours})"
     )
-    out.print("Point Pregonero at it:", highlight=False)
-    out.print(
-        f"  export PREGONERO_PROVIDER_SEND_URL={server.send_url}", highlight=False, soft_wrap=True
-    )
-    out.print(
-        f"  export PREGONERO_PROVIDER_BALANCE_URL={server.balance_url}",
-        highlight=False,
-        soft_wrap=True,
-    )
-    out.print(
-        f"  export PREGONERO_PROVIDER_USER={user} PREGONERO_PROVIDER_TOKEN=<the --token>"
-        + ("  (demo default: demo-token)" if token == DEMO_TOKEN else ""),
-        highlight=False,
-        soft_wrap=True,
-    )
+    out.print("Point Pregonero at it (paste these lines in the shell that runs it):")
+    # The simulator's own made-up credentials, as given on this command line: safe to print.
+    settings = {
+        "PREGONERO_PROVIDER_SEND_URL": server.send_url,
+        "PREGONERO_PROVIDER_BALANCE_URL": server.balance_url,
+        "PREGONERO_PROVIDER_USER": user,
+        "PREGONERO_PROVIDER_TOKEN": token,
+        "PREGONERO_PROVIDER_PASSWORD": password,
+    }
+    for name, value in settings.items():
+        print(f"export {name}={shlex.quote(value)}", flush=True)
     out.print(f"Control API: {server.base_url}/_sim/state", highlight=False)
     sys.stdout.flush()
     with contextlib.suppress(KeyboardInterrupt):

@@ -13,10 +13,11 @@ from sqlalchemy import Engine
 from dispatcher.accounts import configured_accounts
 from dispatcher.domain.describe import account_state
 from dispatcher.domain.status import PauseReason
+from dispatcher.domain.times import human, iso
 from dispatcher.engine import steer
 from dispatcher.errors import NotFound
 from dispatcher.settings import Settings
-from dispatcher.store import accounts, reads
+from dispatcher.store import accounts, processes, reads
 
 
 def account_names(settings: Settings, account: str | None) -> list[str]:
@@ -51,20 +52,28 @@ def status_lines(engine: Engine, settings: Settings, as_json: bool = False) -> l
     """Accounts (sending? paused, why, since when? balance), campaigns by status and those
     that need an operator, chunks by status."""
     now = datetime.now(UTC)
+    here = [a.name for a in configured_accounts(settings)]
     with engine.connect() as conn:
         states = accounts.states(conn)
+        where = {p.name: p for p in processes.presence(conn, here)}
     summary = reads.system_status(engine)
     if as_json:
         out = {
-            "accounts": [asdict(a) for a in states],
+            "accounts": [
+                {**asdict(a), **asdict(where[a.name]), "configured": where[a.name].configured}
+                for a in states
+                if a.name in where
+            ],
             "campaigns": summary.campaigns,
             "chunks": summary.chunks,
             "attention": [list(pair) for pair in summary.attention],
         }
-        return [json.dumps(out, indent=2, default=str)]
+        return [json.dumps(out, indent=2, default=_json)]
     window = settings.window
     lines = ["Accounts"]
     for state in states:
+        if state.name not in where:  # a row left from an old configuration, nothing on it
+            continue
         words = account_state(
             paused=state.paused,
             reason=state.pause_reason,
@@ -76,11 +85,20 @@ def status_lines(engine: Engine, settings: Settings, as_json: bool = False) -> l
             tz=window.tz,
         )
         balance = (
-            f"balance {state.last_balance} (read {state.checked_at:%Y-%m-%d %H:%M} UTC)"
+            f"balance {state.last_balance} (read {human(state.checked_at, window.tz)})"
             if state.last_balance is not None and state.checked_at is not None
             else "balance not read yet"
         )
+        present = where[state.name]
+        if not present.configured_here:
+            words = (
+                "not configured here (PREGONERO_ACCOUNTS): "
+                f"{present.open_campaigns:,} open campaigns on it wait"
+            )
         lines.append(f"  {state.name}: {words}; {balance}")
+        if present.missing_from:
+            lacking = ", ".join(present.missing_from)
+            lines.append(f"    not in PREGONERO_ACCOUNTS of: {lacking}")
     lines.append("Campaigns: " + _counts(summary.campaigns))
     for campaign_id, uncertain in summary.attention:
         lines.append(
@@ -89,6 +107,11 @@ def status_lines(engine: Engine, settings: Settings, as_json: bool = False) -> l
         )
     lines.append("Chunks: " + _counts(summary.chunks))
     return lines
+
+
+def _json(value: object) -> str:
+    """Times as the API writes them (ISO 8601, UTC, ``Z``); the rest as text."""
+    return iso(value) if isinstance(value, datetime) else str(value)
 
 
 def _counts(by_status: dict[str, int]) -> str:

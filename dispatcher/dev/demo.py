@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import secrets
+import shlex
 import signal
 import time
 from collections.abc import Iterator
@@ -27,11 +28,12 @@ from dispatcher.accounts import configured_accounts, worker_threads
 from dispatcher.dev import services
 from dispatcher.dev.services import StackTimeout, wait_until
 from dispatcher.dev.stack import FEED_DEPTH, Stack
-from dispatcher.domain.status import CAMPAIGN_FINAL, RecipientStatus
+from dispatcher.domain.status import CAMPAIGN_FINAL, RecipientStatus, Role
 from dispatcher.errors import PregoneroError
 from dispatcher.redact import redact_url
 from dispatcher.store.apikeys import create_key
 
+DEMO_TENANT = "demo"  # the one tenant the demo makes; both keys it prints are its
 REAL_INTERVAL_S = 2.0  # the provider's: one block of 1,000 numbers every 2 s
 FLOWER_USER = "demo"
 
@@ -83,7 +85,7 @@ def run(numbers: int, speed: float, keep: bool) -> None:
     stack: Stack | None = None
     with _sigterm_stops():
         try:
-            stack = Stack(server, block_interval_s=interval_s)
+            stack = Stack(server, block_interval_s=interval_s, tenant=DEMO_TENANT)
             _demo(stack, numbers, interval_s, keep)
         except (KeyboardInterrupt, _Stopped):
             console.print("\nStopping…")
@@ -105,9 +107,10 @@ def _demo(stack: Stack, numbers: int, interval_s: float, keep: bool) -> None:
     base = stack.start_api()
     _wait(stack, lambda: _answers(base + "/readyz"), 60, "the API")
     _wait(stack, lambda: _answers(flower + "/healthcheck"), 60, "Flower")
-    key = create_key(stack.engine, "demo", "pregonero demo")
+    key = stack.tenant_key
+    operator_key = create_key(stack.engine, DEMO_TENANT, "pregonero demo (operator)", Role.OPERATOR)
     auth = {"Authorization": f"Bearer {key}"}
-    _print_access(stack, base, key, flower, flower_password)
+    _print_access(stack, base, key, operator_key, flower, flower_password)
     created = httpx.post(
         f"{base}/v1/campaigns",
         params={"name": "Demo", "message": "Hola desde Pregonero"},
@@ -126,6 +129,7 @@ def _demo(stack: Stack, numbers: int, interval_s: float, keep: bool) -> None:
         console.print(f"  line {sample['line']}: {sample['value']!r} — {sample['detail']}")
     detail = _follow(stack, base, auth, created["id"], c["sendable"])
     _report(stack, detail, interval_s)
+    _accounts(base, operator_key)
     if keep:
         console.print("\nStill running (Ctrl-C stops it all; the database is kept).")
         while True:
@@ -157,11 +161,21 @@ def _wait(stack: Stack, check: Any, timeout_s: float, what: str) -> None:
         raise DemoFailed(f"{exc}; the logs are in {stack.logs}") from None
 
 
-def _print_access(stack: Stack, base: str, key: str, flower: str, password: str) -> None:
+def _print_access(
+    stack: Stack, base: str, key: str, operator_key: str, flower: str, password: str
+) -> None:
     console.print(f"\nAPI      {base}   (OpenAPI: {base}/docs)", highlight=False)
-    console.print(f"Page     {base}/ui   (sign in with the key below)", highlight=False)
-    console.print("API key (a tenant's; send it as 'Authorization: Bearer <key>'):")
+    console.print(f"Page     {base}/ui   (sign in with one of the keys below)", highlight=False)
+    console.print(
+        f"Tenant key ({DEMO_TENANT}: submits and steers its own campaigns; send it as "
+        "'Authorization: Bearer <key>'):",
+        highlight=False,
+    )
     print(key, flush=True)
+    console.print(
+        "Operator key (every tenant's campaigns, the accounts' balance, pause and resume):"
+    )
+    print(operator_key, flush=True)
     console.print(f"Flower   {flower}   login {FLOWER_USER} / {password}", highlight=False)
     console.print(f"Logs     {stack.logs}", highlight=False)
     console.print(
@@ -170,7 +184,13 @@ def _print_access(stack: Stack, base: str, key: str, flower: str, password: str)
         highlight=False,
     )
     for name, value in stack.settings_env.items():
-        print(f"export {name}={value}", flush=True)
+        print(f"export {name}={shlex.quote(value)}", flush=True)
+    console.print(
+        "(in a shell where the environment is active: `. .venv/bin/activate`, or `make shell`)\n"
+        "Steer the account there: `celery -A workers sms status`, `pregonero account pause "
+        "default`, `pregonero account resume default`.",
+        highlight=False,
+    )
     console.print()
 
 
@@ -200,10 +220,19 @@ def _report(stack: Stack, detail: dict[str, Any], interval_s: float) -> None:
     gaps = [b - a for a, b in pairwise(starts)]
     duplicates = stack.sim.sim.duplicates()
     outcome = {k: v for k, v in detail["counts"]["by_status"].items() if v}
-    console.print(f"Campaign {detail['status']}: {outcome}")
+    said = ", ".join(f"{n:,} {status}" for status, n in outcome.items())
+    console.print(f"Campaign {detail['id']} {detail['status']}: {said}.", highlight=False)
     console.print(
         f"The simulator saw {len(starts)} requests; closest two started "
         f"{min(gaps) if gaps else 0:.2f} s apart (interval {interval_s:g} s); "
         f"numbers accepted twice: {len(duplicates)}.",
         highlight=False,
     )
+
+
+def _accounts(base: str, operator_key: str) -> None:
+    """The accounts as an operator sees them: state and balance (GET /v1/accounts)."""
+    auth = {"Authorization": f"Bearer {operator_key}"}
+    for a in httpx.get(f"{base}/v1/accounts", headers=auth, timeout=10).json():
+        balance = a["last_balance"] if a["last_balance"] is not None else "not read yet"
+        console.print(f"Account {a['name']}: {a['state']}; balance {balance}", highlight=False)

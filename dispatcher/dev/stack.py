@@ -37,7 +37,7 @@ from dispatcher.store.migrate import upgrade
 BIN = Path(sys.executable).parent
 FEED_DEPTH = 3
 # Flower's task list with the arguments: a send reads as its campaign and block.
-FLOWER_COLUMNS = "name,uuid,state,args,result,received,runtime,worker"
+FLOWER_COLUMNS = "name,state,args,result,started,runtime,worker"
 
 
 def submit_numbers(
@@ -130,6 +130,7 @@ class Stack:
     block_interval_s: float = 0.2
     sim_config: SimConfig = field(default_factory=lambda: SimConfig(enforce_window=False))
     extra_env: dict[str, str] = field(default_factory=dict)
+    tenant: str = ""  # the tenant it makes (with a key: tenant_key); "" for e2e-<random>
     workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     beat: subprocess.Popen[bytes] | None = None
     others: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -169,8 +170,8 @@ class Stack:
         }
         self.env = {**os.environ, **self.settings_env}
         self.settings = _settings_of(self.settings_env)  # what intake here needs
-        name = f"e2e-{uuid.uuid4().hex[:6]}"
-        create_key(self.engine, name)
+        name = self.tenant or f"e2e-{uuid.uuid4().hex[:6]}"
+        self.tenant_key = create_key(self.engine, name, "the stack's tenant")
         self.tenant_id = reads.tenant_id(self.engine, name)
 
     # -- processes ------------------------------------------------------------------------
@@ -269,6 +270,7 @@ class Stack:
                 "--address=127.0.0.1",
                 "--port=0",
                 f"--basic-auth={basic_auth}",
+                "--max-tasks=50000",
                 f"--tasks-columns={FLOWER_COLUMNS}",
             ],
         )
@@ -344,22 +346,16 @@ class Stack:
             f"campaign {campaign_id} to complete",
         )
 
-    def task_runs(self, task: str) -> int:
-        """How many times the workers have finished ``task`` so far, from their logs
-        (Celery logs ``Task <name>[<id>] succeeded`` at INFO)."""
-        needle = f"Task {task}["
-        runs = 0
-        for log in self.logs.glob("*.log"):
-            for line in log.read_text(errors="replace").splitlines():
-                if needle in line and "] succeeded" in line:
-                    runs += 1
-        return runs
+    def chore_runs(self, chore: str) -> int:
+        """How many times beat's housekeeper has run ``chore`` (``feed``, ``sweep``...)."""
+        from dispatcher.engine.housekeeping import HOUSEKEEPING_KEY
 
-    def wait_for_runs(self, task: str, more: int, timeout_s: float = 60) -> None:
-        """Wait until the workers finish ``task`` ``more`` times from now: proof that
-        the system had its chances to act, where a sleep would only hope so."""
-        target = self.task_runs(task) + more
-        wait_until(lambda: self.task_runs(task) >= target, timeout_s, f"{more} runs of {task}")
+        return int(self.redis_client().hget(HOUSEKEEPING_KEY, chore) or 0)
+
+    def wait_for_chore(self, chore: str, more: int, timeout_s: float = 60) -> None:
+        """Wait until beat's housekeeper runs ``chore`` ``more`` times from now."""
+        target = self.chore_runs(chore) + more
+        wait_until(lambda: self.chore_runs(chore) >= target, timeout_s, f"{more} {chore} runs")
 
     def request_starts(self) -> list[float]:
         return sorted(r.started_at for r in self.sim.sim.records)

@@ -17,11 +17,15 @@ _WHY = {  # why, and what happens next
 
 
 def _when(at: datetime, now: datetime, tz: ZoneInfo) -> str:
+    """``14:00`` today, ``tomorrow 07:00``, ``Mon 07:00`` within the week, else the date."""
     local, today = at.astimezone(tz), now.astimezone(tz).date()
-    if local.date() == today:
+    days = (local.date() - today).days
+    if days == 0:
         return f"{local:%H:%M}"
-    if (local.date() - today).days == 1:
+    if days == 1:
         return f"tomorrow {local:%H:%M}"
+    if 1 < days < 7:
+        return f"{local:%a %H:%M}"
     return f"{local:%Y-%m-%d %H:%M}"
 
 
@@ -58,6 +62,10 @@ _WAITING = {  # a running campaign that does not send, and why
     WaitingReason.MAINTENANCE: "waiting: the provider's maintenance",
     WaitingReason.AUTH: "waiting: the provider refused the account's token",
     WaitingReason.OPERATOR: "waiting: its account was paused by an operator",
+    WaitingReason.ACCOUNT_NOT_CONFIGURED: (
+        "waiting: its account is not in PREGONERO_ACCOUNTS where beat runs; add it there "
+        "(and on the workers) or cancel the campaign"
+    ),
 }
 
 
@@ -69,18 +77,39 @@ def campaign_state(
     failure_reason: str | None,
     now: datetime,
     tz: ZoneInfo,
+    because: str | None = None,
+    sent: int | None = None,
+    sendable: int | None = None,
 ) -> str:
-    """``sending``, ``waiting for the window until 08:00``, ``starts at 14:00``,
-    ``waiting: its account is paused for balance``, ``paused``, ``completed``..."""
-    if status is CampaignStatus.FAILED and failure_reason:
-        return f"failed: {failure_reason}"
+    """``sending``, ``waiting for the window until 08:00``, ``starts at Mon 07:00: Ley 2300
+    allows no commercial messages on Sundays``, ``waiting until tomorrow 07:00: ...``,
+    ``waiting: its account is paused for balance``, ``paused``, ``cancelled after 31,000
+    of 150,000 were sent``...  ``because``: why the start or the window was moved (when
+    it was)."""
+    so_far = (
+        f"{sent:,} of {sendable:,} were sent" if sent is not None and sendable is not None else ""
+    )
+    if status is CampaignStatus.FAILED:
+        text = f"failed: {failure_reason}" if failure_reason else "failed"
+        return f"{text} ({so_far})" if so_far else text
+    if status is CampaignStatus.CANCELLED:
+        if sent == 0:
+            return "cancelled before any number was sent"
+        return f"cancelled after {so_far}" if so_far else "cancelled"
     if status not in (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING):
         return status.value
     at = _when(next_send_at, now, tz) if next_send_at else None
+    why = f": {because}" if because else ""
     if waiting_reason is WaitingReason.START_AT:
-        return f"starts at {at}" if at else "scheduled"
+        return f"starts at {at}{why}" if at else "scheduled"
     if waiting_reason is WaitingReason.WINDOW:
-        return f"waiting for the window until {at}" if at else "waiting for the window"
+        return f"waiting for the window until {at}{why}" if at else "waiting for the window"
+    if waiting_reason is WaitingReason.DAILY_LIMIT:
+        until = f" until {at}" if at else ""
+        return (
+            f"waiting{until}: the numbers left were reached today by another campaign "
+            "(Ley 2300: one message a day)"
+        )
     if waiting_reason is not None:
         return _WAITING[waiting_reason]
     return "sending" if status is CampaignStatus.RUNNING else "queued to send"

@@ -69,7 +69,10 @@ _INVISIBLE = dict.fromkeys(
 )
 _SPACES = dict.fromkeys([0x00A0, 0x2007, 0x202F, 0x3000], " ")
 _FLOAT = re.compile(r"^(\+?\d+)\.0+$")
-_SCIENTIFIC = re.compile(r"^\d+(?:[.,]\d+)?[eE]\+?\d+$")
+_SCIENTIFIC = re.compile(r"^(\d+)(?:[.,](\d+))?[eE]\+?(\d+)$")
+# Thousands separators in groups of three, one kind per number: 3,001,112,235 and
+# 3.001.112.235 (how a Colombian spreadsheet writes it).
+_GROUPED = re.compile(r"^\+?\d{1,3}([.,])\d{3}(?:\1\d{3})*$")
 _TEL = re.compile(r"^tel:", re.IGNORECASE)
 
 
@@ -80,7 +83,22 @@ def tidy(raw: str) -> str:
         text = text[4:].split(";", 1)[0]
     if float_ := _FLOAT.match(text):
         text = float_.group(1)
+    elif _GROUPED.match(text):
+        text = text.replace(",", "").replace(".", "")
+    elif scientific := _SCIENTIFIC.match(text):
+        text = _unscientific(scientific) or text  # digits lost: normalise says so
     return text
+
+
+def _unscientific(match: re.Match[str]) -> str | None:
+    """``3.001112236E+09`` is 3001112236: the mantissa holds every digit.  ``3.00111E+09``
+    lost the last four: None."""
+    whole, fraction, exponent = match.group(1), match.group(2) or "", int(match.group(3))
+    if len(fraction) < exponent:
+        return None
+    if fraction[exponent:].strip("0"):
+        return None  # not a whole number
+    return (whole + fraction[:exponent]).lstrip("0") or "0"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,15 @@ from datetime import datetime
 
 from dispatcher.domain.status import (
     ACCOUNT_WAITS,
+    CAMPAIGN_ACTIVE,
     CAMPAIGN_FINAL,
     CampaignStatus,
     RecipientStatus,
     WaitingReason,
 )
+
+# Waits that end only when a person acts (or the account comes back): no ETA.
+_PERSON_WAITS = (*ACCOUNT_WAITS, WaitingReason.ACCOUNT_NOT_CONFIGURED)
 
 # Outcomes the provider gave (or may have given) for numbers we sent.
 _SENT = (
@@ -56,20 +60,33 @@ def progress_of(f: Figures, now: datetime) -> Progress:
     sent = sum(counts.get(s, 0) for s in _SENT) + max(
         counts.get(RecipientStatus.INVALID, 0) - f.invalid_at_intake, 0
     )
-    known = f.sendable - pending - uncertain
+    # Done: the outcome is known for the numbers that were to be sent.  Numbers cancelled
+    # (by a person, or expired) were not sent: they are not "done", and the bar shows
+    # them apart.
+    cancelled = counts.get(RecipientStatus.CANCELLED, 0)
+    known = f.sendable - pending - uncertain - cancelled
     elapsed_s = ((f.finished_at or now) - f.started_at).total_seconds() if f.started_at else 0
     return Progress(
         progress=round(known / f.sendable, 4) if f.sendable else 1.0,
         sent=sent,
         rate_per_s=round(sent / elapsed_s, 2) if sent and elapsed_s > 0 else None,
         eta_s=_eta_s(f, now),
-        attention=(
+        attention=_attention(f, uncertain),
+    )
+
+
+def _attention(f: Figures, uncertain: int) -> str | None:
+    if uncertain:
+        return (
             f"{uncertain:,} recipients are uncertain (they may have been sent): check the "
             "provider's report, then requeue-uncertain or close-uncertain"
-            if uncertain
-            else None
-        ),
-    )
+        )
+    if f.waiting_reason is WaitingReason.ACCOUNT_NOT_CONFIGURED and f.status in CAMPAIGN_ACTIVE:
+        return (
+            "its provider account is not configured where beat runs: add it to "
+            "PREGONERO_ACCOUNTS (beat and workers) and restart them, or cancel the campaign"
+        )
+    return None
 
 
 def _eta_s(f: Figures, now: datetime) -> float | None:
@@ -77,7 +94,7 @@ def _eta_s(f: Figures, now: datetime) -> float | None:
     campaign waits for (the window, its start time); None while a person must act."""
     if f.status in CAMPAIGN_FINAL:
         return 0.0
-    if f.status is CampaignStatus.PAUSED or f.waiting_reason in ACCOUNT_WAITS:
+    if f.status is CampaignStatus.PAUSED or f.waiting_reason in _PERSON_WAITS:
         return None
     wait_s = max((f.next_send_at - now).total_seconds(), 0.0) if f.next_send_at else 0.0
     return round(wait_s + f.open_chunks * f.interval_s, 1)

@@ -50,6 +50,11 @@ class WaitingReason(StrEnum):
     AUTH = "auth"
     OPERATOR = "operator"
     START_AT = "start_at"
+    # Ley 2300: only numbers another campaign of the tenant reached today are left; they
+    # wait for the next permitted day (``next_send_at``).
+    DAILY_LIMIT = "daily_limit"
+    # No beat here has the campaign's account in PREGONERO_ACCOUNTS: nothing feeds it.
+    ACCOUNT_NOT_CONFIGURED = "account_not_configured"
 
 
 class PauseReason(StrEnum):

@@ -203,3 +203,36 @@ def ley_2300_window(tz: str = "America/Bogota") -> SendWindow:
     weekdays = {d: ["07:00-19:00"] for d in range(5)}
     weekdays[5] = ["08:00-15:00"]
     return SendWindow.from_mapping(weekdays, tz, colombian_holidays())
+
+
+LEY_2300_PURPOSES = ("commercial", "collection")
+
+
+def hours_text(window: SendWindow, day: date) -> str:
+    """``08:00-21:00`` (or ``closed``) for the window on that day."""
+    spans = window._day_intervals(day)
+    if not spans:
+        return "closed"
+    return ", ".join(f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in spans)
+
+
+def why_shut(at: datetime, provider: SendWindow, purpose: str) -> str | None:
+    """Why a message of ``purpose`` may not go at ``at``, in words; None when it may.
+    ``provider`` is the provider's window; Ley 2300 applies to commercial and collection
+    messages."""
+    local = at.astimezone(provider.tz)
+    if purpose in LEY_2300_PURPOSES:
+        law = ley_2300_window(provider.tz.key)
+        if not law.is_open(at):
+            if law.is_holiday(local.date()):
+                return f"Ley 2300 allows no {purpose} messages on public holidays"
+            if local.weekday() == 6:
+                return f"Ley 2300 allows no {purpose} messages on Sundays"
+            if local.weekday() == 5:
+                return f"Ley 2300 allows {purpose} messages on Saturdays 08:00-15:00 only"
+            return f"Ley 2300 allows {purpose} messages 07:00-19:00 on weekdays only"
+    if not provider.is_open(at):
+        if provider.is_holiday(local.date()):
+            return "the provider sends nothing on holidays"
+        return f"the provider sends {hours_text(provider, local.date())} only"
+    return None

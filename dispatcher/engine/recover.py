@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from dispatcher.accounts import configured_accounts
 from dispatcher.engine.ports import Publish
 from dispatcher.settings import Settings
 from dispatcher.store import campaigns, chunks, steering
@@ -47,6 +48,21 @@ def expire(engine: Engine, now: datetime) -> int:
     """Numbers not sent by ``expires_at`` are cancelled with reason ``expired``."""
     with engine.begin() as conn:
         return sum(steering.expire(conn, c) for c in steering.due_to_expire(conn, now))
+
+
+def settle_waiting(engine: Engine, settings: Settings, now: datetime) -> int:
+    """Campaigns say what they wait for: an account not configured here (beat's
+    PREGONERO_ACCOUNTS), and those none of whose chunks may go now (Ley 2300's next day,
+    the window).  How many changed."""
+    configured = [a.name for a in configured_accounts(settings)]
+    with engine.begin() as conn:
+        changed = campaigns.unconfigured_accounts_wait(conn, configured, now)
+        if changed:
+            log.warning("%d campaigns changed: their account is (or is again) configured", changed)
+        unsettled = campaigns.unsettled(conn, now)
+        for campaign_id in unsettled:
+            campaigns.settle_waiting(conn, campaign_id, now)
+    return changed + len(unsettled)
 
 
 def finish_all(engine: Engine) -> int:

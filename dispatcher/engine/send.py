@@ -39,6 +39,7 @@ from dispatcher.domain.plan import (
     sendable,
     unclaimed,
 )
+from dispatcher.domain.times import iso
 from dispatcher.domain.window import SendWindow
 from dispatcher.engine.ports import (
     Clock,
@@ -219,7 +220,7 @@ class Sender:
                     log.error("chunk %s: account %r is not configured here", chunk_id, row.account)
                 return self._not_sent(row, stop)
             plan = sendable(sending.pending(conn, row), row.purpose, window, now)
-            numbers, waiting = sending.prepare(conn, row, plan)
+            numbers, waiting = sending.prepare(conn, row, plan, now)
         assert account is not None  # before_send holds a chunk whose account is unknown
         campaign_id = row.chunk.campaign_id
         if waiting:
@@ -316,7 +317,7 @@ def _detail(plan: BlockPlan) -> str:
     if plan.pause is not None:
         return f"account paused ({plan.pause})"
     if plan.verdict in (Verdict.DEFER, Verdict.RETRY) and plan.not_before is not None:
-        return f"until {plan.not_before.isoformat()}"
+        return f"until {iso(plan.not_before)}"
     if plan.verdict is Verdict.FAIL:
         return plan.error or ""
     return ""

@@ -9,12 +9,14 @@ None for an operator.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import Engine
 
 from dispatcher.accounts import configured_accounts
 from dispatcher.domain.status import PauseReason, RecipientStatus
 from dispatcher.settings import Settings
-from dispatcher.store import accounts, steering
+from dispatcher.store import accounts, feeding, steering
 from dispatcher.store.steering import Steered
 
 
@@ -26,7 +28,8 @@ def pause_campaign(engine: Engine, campaign_id: int, scope: int | None) -> Steer
 
 def resume_campaign(engine: Engine, campaign_id: int, scope: int | None) -> Steered:
     with engine.begin() as conn:
-        return steering.resume(conn, campaign_id, scope)
+        feeding.announce_ready(conn)
+        return steering.resume(conn, campaign_id, scope, datetime.now(UTC))
 
 
 def cancel_campaign(engine: Engine, campaign_id: int, scope: int | None) -> Steered:
@@ -39,6 +42,7 @@ def requeue_uncertain(engine: Engine, campaign_id: int, scope: int | None) -> in
     """The operator's decision (the provider's report shows they did not go out): send
     a campaign's uncertain numbers again; how many will be."""
     with engine.begin() as conn:
+        feeding.announce_ready(conn)
         return steering.requeue_uncertain(conn, campaign_id, scope)
 
 
@@ -64,4 +68,5 @@ def pause_account(
 def resume_account(engine: Engine, name: str) -> bool:
     """Lift the account's pause, whatever caused it; False when it was not paused."""
     with engine.begin() as conn:
+        feeding.announce_ready(conn)
         return accounts.resume(conn, name)

@@ -98,6 +98,7 @@ def _as_stored(result: IntakeResult) -> StoredIntake:
         encoding=result.message.encoding.value,
         segments=result.message.segments,
         invalid_sample=result.invalid_sample,
+        reached_today=result.reached_today,
     )
 
 

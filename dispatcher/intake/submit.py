@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from itertools import chain, islice
 
@@ -18,12 +19,12 @@ from sqlalchemy import Engine
 from dispatcher.accounts import account_for
 from dispatcher.domain.message import MessageInfo
 from dispatcher.domain.numbers import FastNormaliser, InvalidSample
-from dispatcher.domain.status import WaitingReason
+from dispatcher.domain.status import LEY_2300, WaitingReason
 from dispatcher.errors import ValidationFailed
 from dispatcher.intake.rows import BATCH, RecipientRows
 from dispatcher.intake.spec import PRIORITIES, CampaignSpec, check_spec
 from dispatcher.settings import Settings
-from dispatcher.store import accounts, suppressions
+from dispatcher.store import accounts, recipients, suppressions
 from dispatcher.store import intake as store
 from dispatcher.store.intake import Tally
 
@@ -38,6 +39,9 @@ class IntakeResult:
     chunks: int
     message: MessageInfo
     invalid_sample: list[InvalidSample] = field(default_factory=list)
+    # Commercial and collection: numbers the tenant's campaigns reached today (Ley 2300),
+    # which wait for the next permitted day.  None for transactional campaigns.
+    reached_today: int | None = None
 
 
 class _SuppressionCheck:
@@ -73,10 +77,15 @@ def submit(
     idempotency_key: str | None = None,
     strict: bool = False,
     allowed_accounts: Collection[str] | None = None,
+    now: datetime | None = None,
 ) -> IntakeResult:
-    """Store a campaign with all its recipients and chunks, or nothing at all."""
+    """Store a campaign with all its recipients and chunks, or nothing at all.  ``now``:
+    the time it is submitted at (the system's clock by default)."""
     account = account_for(settings, spec.method, spec.account, allowed_accounts)
     info = check_spec(spec, account.links_allowed, settings.callback_allow_private)
+    # The first moment at or after start_at that the provider's window and, for commercial
+    # and collection messages, Ley 2300 allow: the campaign waits for that, and says why.
+    starts = first_permitted(settings, spec)
     numbers = iter(numbers)
     head = list(islice(numbers, BATCH))  # all of a small campaign: read before the COPY
     small = len(head) < BATCH
@@ -92,7 +101,7 @@ def submit(
             "start_at": spec.start_at,
             # until the feeder starts it, it waits for its start time
             "waiting_reason": WaitingReason.START_AT if spec.start_at else None,
-            "next_send_at": spec.start_at,
+            "next_send_at": starts,
             "expires_at": spec.expires_at,
             "idempotency_key": idempotency_key,
             "callback_url": spec.callback_url,
@@ -126,10 +135,23 @@ def submit(
         tally = rows.tally
         _refuse_if_unsendable(tally, rows.sample, strict)
         spans = rows.spans
-        store.cut_chunks(conn, campaign_id, spans, spec.start_at)
+        store.cut_chunks(conn, campaign_id, spans, starts)
+        reached = None
+        if spec.purpose in LEY_2300:
+            today = (now or datetime.now(UTC)).astimezone(settings.window.tz).date()
+            reached = recipients.reached_today(conn, campaign_id, tenant_id, today)
         digest = request_hash() if callable(request_hash) else request_hash
         store.record_counts(conn, campaign_id, account.name, tally, len(spans), digest)
-    return IntakeResult(campaign_id, tally, len(spans), info, rows.sample)
+    return IntakeResult(campaign_id, tally, len(spans), info, rows.sample, reached)
+
+
+def first_permitted(settings: Settings, spec: CampaignSpec) -> datetime | None:
+    """When a campaign with a start time may first send: ``start_at`` itself when the
+    window for its purpose is open then, else the next opening.  None without a start
+    time (it goes as soon as the window allows)."""
+    if spec.start_at is None:
+        return None
+    return settings.window_for(spec.purpose).next_open(spec.start_at) or spec.start_at
 
 
 def _sample_problems(sample: list[InvalidSample]) -> list[dict[str, str]]:

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, case, exists, func, or_, select, upda
 from sqlalchemy.dialects.postgresql import insert
 
 from dispatcher.domain.status import CAMPAIGN_FINAL, DeliveryState
+from dispatcher.domain.times import iso
 from dispatcher.store.reads import finished_campaign
 from dispatcher.store.rows import FinishedCampaign
 from dispatcher.store.tables import CallbackDelivery, Campaign, Tenant
@@ -100,6 +101,12 @@ _CLAIMABLE = or_(
 )
 
 
+def due_count(conn: Connection) -> int:
+    """How many deliveries a run would take now."""
+    query = select(func.count()).select_from(CallbackDelivery).where(_CLAIMABLE)
+    return int(conn.execute(query).scalar_one())
+
+
 def claim_next(conn: Connection, lease_s: float) -> Delivery | None:
     """The next due delivery, claimed for ``lease_s``: no other deliverer takes it."""
     due = (
@@ -164,7 +171,7 @@ def not_delivered(conn: Connection, delivery: Delivery, error: str, retry_in_s: 
 def _body(campaign: FinishedCampaign) -> dict[str, Any]:
     """The "finished" event's fields, as its receiver reads them (times in ISO 8601)."""
     fields = {
-        name: (value.isoformat() if isinstance(value, datetime) else value)
+        name: (iso(value) if isinstance(value, datetime) else value)
         for name, value in asdict(campaign).items()
         if name != "recipients"
     }

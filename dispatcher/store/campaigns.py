@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, exists, func, select, update
+from sqlalchemy import Connection, bindparam, exists, func, or_, select, update
 
 from dispatcher.domain.status import (
     ACCOUNT_WAITS,
     CAMPAIGN_ACTIVE,
     CHUNK_OPEN,
     CampaignStatus,
+    ChunkStatus,
+    ChunkWait,
     WaitingReason,
 )
 from dispatcher.store.sql import any_of
@@ -100,7 +102,8 @@ def wait_for(
 
 
 def window_opened(conn: Connection, campaign_ids: Iterable[int]) -> None:
-    """Their deferred chunks were released: they no longer wait for the window."""
+    """Their deferred chunks were released: they no longer wait for the window or for
+    Ley 2300's next day."""
     ids = sorted(set(campaign_ids))
     if not ids:
         return
@@ -108,10 +111,116 @@ def window_opened(conn: Connection, campaign_ids: Iterable[int]) -> None:
         update(Campaign)
         .where(
             Campaign.id == any_of(ids),
-            Campaign.waiting_reason == WaitingReason.WINDOW,
+            Campaign.waiting_reason.in_((WaitingReason.WINDOW, WaitingReason.DAILY_LIMIT)),
         )
         .values(waiting_reason=None, next_send_at=None)
     )
+
+
+# What a campaign none of whose chunks may go now waits for: its first chunk's reason and
+# time.  Account waits and an unconfigured account keep their word.
+_SETTLES = (None, WaitingReason.WINDOW, WaitingReason.DAILY_LIMIT, WaitingReason.START_AT)
+_GOES_NOW = or_(
+    Chunk.status.in_((ChunkStatus.QUEUED, ChunkStatus.SENDING)),
+    (Chunk.status == ChunkStatus.READY)
+    & or_(Chunk.not_before.is_(None), Chunk.not_before <= bindparam("now")),
+)
+_FIRST_WAITING = (
+    select(Chunk.status, Chunk.waiting_reason, Chunk.not_before)
+    .where(
+        Chunk.campaign_id == bindparam("cid"),
+        Chunk.status.in_((ChunkStatus.READY, ChunkStatus.DEFERRED)),
+        Chunk.not_before > bindparam("now"),
+    )
+    .order_by(Chunk.not_before)
+    .limit(1)
+)
+
+
+def settle_waiting(conn: Connection, campaign_id: int, now: datetime) -> None:
+    """Say what the campaign waits for, from its chunks, when none of them may go now:
+    its start time (not started, its chunks wait for it), Ley 2300's next day or the
+    window, and until when."""
+    params = {"cid": campaign_id, "now": now}
+    row = conn.execute(
+        select(Campaign.started_at, Campaign.waiting_reason).where(
+            Campaign.id == campaign_id, Campaign.status.in_(CAMPAIGN_ACTIVE)
+        )
+    ).first()
+    if row is None or (row.waiting_reason and WaitingReason(row.waiting_reason) not in _SETTLES):
+        return
+    if conn.execute(
+        select(exists().where(Chunk.campaign_id == bindparam("cid"), _GOES_NOW)), params
+    ).scalar():
+        return
+    first = conn.execute(_FIRST_WAITING, params).first()
+    if first is None:
+        return
+    if first.waiting_reason == ChunkWait.DAILY_LIMIT:
+        reason = WaitingReason.DAILY_LIMIT
+    elif first.status == ChunkStatus.READY and row.started_at is None:
+        reason = WaitingReason.START_AT
+    else:
+        reason = WaitingReason.WINDOW
+    wait_for(conn, campaign_id, reason, first.not_before)
+
+
+def unsettled(conn: Connection, now: datetime, limit: int = 500) -> list[int]:
+    """Active campaigns that say they wait for nothing while none of their chunks may go
+    now (the block that closed last left only numbers for another day, say)."""
+    goes_now = or_(
+        Chunk.status.in_((ChunkStatus.QUEUED, ChunkStatus.SENDING)),
+        (Chunk.status == ChunkStatus.READY)
+        & or_(Chunk.not_before.is_(None), Chunk.not_before <= now),
+    )
+    waits = Chunk.status.in_((ChunkStatus.READY, ChunkStatus.DEFERRED)) & (Chunk.not_before > now)
+    rows = conn.execute(
+        select(Campaign.id)
+        .where(
+            Campaign.status.in_(CAMPAIGN_ACTIVE),
+            Campaign.waiting_reason.is_(None),
+            ~exists().where(Chunk.campaign_id == Campaign.id, goes_now),
+            exists().where(Chunk.campaign_id == Campaign.id, waits),
+        )
+        .limit(limit)
+    ).scalars()
+    return [int(i) for i in rows]
+
+
+def unconfigured_accounts_wait(conn: Connection, configured: Sequence[str], now: datetime) -> int:
+    """Active campaigns on an account not in ``configured`` (beat's own accounts) say so;
+    those whose account is configured again stop saying it.  How many changed."""
+    names = list(configured)
+    marked = conn.execute(
+        update(Campaign)
+        .where(
+            Campaign.status.in_(CAMPAIGN_ACTIVE),
+            Campaign.account.not_in(names),
+            Campaign.waiting_reason.is_distinct_from(WaitingReason.ACCOUNT_NOT_CONFIGURED),
+        )
+        .values(
+            waiting_reason=WaitingReason.ACCOUNT_NOT_CONFIGURED,
+            next_send_at=None,
+            updated_at=func.now(),
+        )
+    ).rowcount
+    back = (
+        conn.execute(
+            update(Campaign)
+            .where(
+                Campaign.status.in_(CAMPAIGN_ACTIVE),
+                Campaign.account.in_(names),
+                Campaign.waiting_reason == WaitingReason.ACCOUNT_NOT_CONFIGURED,
+            )
+            .values(waiting_reason=None, updated_at=func.now())
+            .returning(Campaign.id)
+        )
+        .scalars()
+        .all()
+    )
+    for campaign_id in back:
+        settle_waiting(conn, campaign_id, now)
+    return int(marked) + len(back)
 
 
 def wait_for_account(conn: Connection, account: str, reason: WaitingReason) -> None:

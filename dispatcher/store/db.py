@@ -4,6 +4,7 @@ command), never at import time."""
 from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.pool import NullPool
 
 from dispatcher.settings import Settings
 
@@ -31,3 +32,9 @@ def reading(engine: Engine) -> Connection:
     """A connection in autocommit, for what every request reads (the key, a campaign's
     detail): no transaction to open and roll back, one round trip fewer a read."""
     return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
+def unpooled_engine(url: str) -> Engine:
+    """An engine that opens a connection for each use and closes it after: for a thread
+    that writes once a minute, and keeps nothing open across a fork."""
+    return create_engine(url, poolclass=NullPool, connect_args={"application_name": "pregonero"})

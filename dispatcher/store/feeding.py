@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, func, or_, select, update
+import psycopg
+from psycopg import sql
+from sqlalchemy import Connection, Engine, bindparam, exists, func, or_, select, update
 
 from dispatcher.domain.status import CAMPAIGN_ACTIVE, ChunkStatus, Purpose
 from dispatcher.store import campaigns, chunks
@@ -103,3 +106,43 @@ def take_one(conn: Connection, campaign_id: int, now: datetime) -> QueuedChunk |
     committed meanwhile: it always wins)."""
     row = conn.execute(_TAKE, {"cid": campaign_id, "now": now}).first()
     return None if row is None else QueuedChunk(row.id, campaign_id, row.seq, row.size)
+
+
+# Ready work is announced on this channel when it commits (intake, a resume), so the
+# feeder publishes at once instead of on its next tick.
+READY_CHANNEL = "pregonero_ready"
+
+
+def announce_ready(conn: Connection) -> None:
+    """Tell the feeder, when this transaction commits, that chunks are ready."""
+    conn.execute(select(func.pg_notify(READY_CHANNEL, "")))
+
+
+class ReadyListener:
+    """The feeder's ear: a connection of its own that LISTENs on ``READY_CHANNEL``.
+    Reconnects on the next wait after the database was lost."""
+
+    def __init__(self, engine: Engine):
+        # psycopg's own URL form: the engine's, without SQLAlchemy's driver name.
+        self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def wait(self, timeout_s: float) -> bool:
+        """True when work was announced within ``timeout_s`` seconds."""
+        try:
+            if self._conn is None:
+                self._conn = psycopg.connect(
+                    self._conninfo, autocommit=True, application_name="pregonero-feeder"
+                )
+                self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(READY_CHANNEL)))
+            return any(True for _ in self._conn.notifies(timeout=timeout_s, stop_after=1))
+        except psycopg.Error:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dispatcher.domain.status import CampaignStatus, ChunkStatus, RecipientStatus
 from dispatcher.errors import Conflict
+from dispatcher.store import feeding
 from dispatcher.store.tables import COUNTERS, Campaign, Chunk, ProviderAccount
 
 COPY_RECIPIENTS = (
@@ -162,3 +163,4 @@ def record_counts(
         "digest": request_hash,
     }
     conn.execute(_COUNTS, {**asdict(tally), **params})
+    feeding.announce_ready(conn)

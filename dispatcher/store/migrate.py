@@ -12,6 +12,7 @@ import psycopg
 import psycopg.errors
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -64,6 +65,31 @@ def explain(database_url: str, exc: DBAPIError) -> ConfigError | None:
         return ConfigError(
             f"the database at {where(database_url)} has no Pregonero tables: run "
             "`pregonero db upgrade` (with the same PREGONERO_DATABASE_URL)"
+        )
+    return None
+
+
+def schema_problem(database_url: str) -> ConfigError | None:
+    """Why a process cannot start on this database, in one line: it does not exist, the
+    server does not answer, or its schema is not the one this code needs.  None when it
+    can."""
+    try:
+        with psycopg.connect(_conninfo(database_url), connect_timeout=5) as conn:
+            found = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except psycopg.errors.UndefinedTable:
+        found = None
+    except psycopg.OperationalError as exc:
+        return unreachable(database_url, exc)
+    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+    if found is None:
+        return ConfigError(
+            f"the database at {where(database_url)} has no Pregonero tables: run "
+            "`pregonero db upgrade` (with the same PREGONERO_DATABASE_URL)"
+        )
+    if found[0] != head:
+        return ConfigError(
+            f"the database at {where(database_url)} is at schema {found[0]} and this version "
+            f"needs {head}: run `pregonero db upgrade` (with the same PREGONERO_DATABASE_URL)"
         )
     return None
 

@@ -27,6 +27,8 @@ from dispatcher.domain.status import (
     RecipientStatus,
     WaitingReason,
 )
+from dispatcher.domain.times import iso
+from dispatcher.domain.window import SendWindow
 from dispatcher.errors import NotFound
 from dispatcher.settings import Settings
 from dispatcher.store.db import reading
@@ -77,6 +79,7 @@ _SUMMARY = (
     Campaign.status,
     Campaign.waiting_reason,
     Campaign.next_send_at,
+    Campaign.start_at,
     Campaign.failure_reason,
     Campaign.method,
     Campaign.purpose,
@@ -92,7 +95,7 @@ _SUMMARY = (
 )
 _DETAIL = (
     *_SUMMARY,
-    Campaign.start_at,
+    Campaign.message,
     Campaign.expires_at,
     Campaign.callback_url,
     Campaign.reply_url,
@@ -116,11 +119,12 @@ class Clock:
     tz: ZoneInfo
     now: datetime | None = None
     intervals_s: Mapping[str, float] = field(default_factory=dict)  # by account
+    window: SendWindow | None = None  # the provider's: says why a start was moved
 
     @classmethod
     def of(cls, settings: Settings, now: datetime | None = None) -> Clock:
         paces = {a.name: a.block_interval_s for a in configured_accounts(settings)}
-        return cls(settings.block_interval_s, settings.window.tz, now, paces)
+        return cls(settings.block_interval_s, settings.window.tz, now, paces, settings.window)
 
     def at(self) -> datetime:
         return self.now or datetime.now(UTC)
@@ -196,6 +200,7 @@ def _view(row: Any, clock: Clock) -> CampaignView:
         status=status,
         waiting_reason=waiting,
         next_send_at=row.next_send_at,
+        start_at=row.start_at,
         failure_reason=row.failure_reason,
         method=Method(row.method),
         purpose=Purpose(row.purpose),
@@ -248,6 +253,7 @@ def campaign_detail(
         )
     return CampaignDetailView(
         campaign=_view(row, clock),
+        message=row.message,
         start_at=row.start_at,
         expires_at=row.expires_at,
         callback_url=row.callback_url,
@@ -396,7 +402,7 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     for n, row in enumerate(rows, start=1):
-        writer.writerow([v.isoformat() if isinstance(v, datetime) else cell(v) for v in row])
+        writer.writerow([iso(v) if isinstance(v, datetime) else cell(v) for v in row])
         if n % 2000 == 0:
             yield buffer.getvalue()
             buffer.seek(0)

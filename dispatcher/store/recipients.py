@@ -19,6 +19,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    exists,
     func,
     literal,
     select,
@@ -279,4 +280,30 @@ def to_chunk(conn: Connection, campaign_id: int, ns: Sequence[int], seq: int) ->
         update(Recipient)
         .where(Recipient.campaign_id == campaign_id, Recipient.n == any_of(ns))
         .values(chunk_seq=seq, updated_at=func.now())
+    )
+
+
+def reached_today(conn: Connection, campaign_id: int, tenant_id: int, day: date) -> int:
+    """How many of the campaign's pending numbers the tenant's campaigns already reached
+    on ``day`` (Ley 2300's one a day): they wait for the next permitted day."""
+    any_today = conn.execute(
+        select(exists().where(DailyContact.tenant_id == tenant_id, DailyContact.day == day))
+    ).scalar()
+    if not any_today:  # most days, for most tenants: no join over a big campaign
+        return 0
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(Recipient)
+            .join(
+                DailyContact,
+                (DailyContact.tenant_id == tenant_id)
+                & (DailyContact.day == day)
+                & (DailyContact.msisdn == Recipient.msisdn),
+            )
+            .where(
+                Recipient.campaign_id == campaign_id,
+                Recipient.status == RecipientStatus.PENDING,
+            )
+        ).scalar_one()
     )

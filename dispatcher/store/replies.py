@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from dispatcher.domain.plan import Settle
 from dispatcher.domain.replies import Reply
 from dispatcher.domain.status import DeliveryState, Reason, RecipientStatus, SuppressionSource
+from dispatcher.domain.times import iso
 from dispatcher.store import suppressions
 from dispatcher.store.rows import ChunkRef
 from dispatcher.store.tables import (
@@ -188,7 +189,7 @@ def _forward(
         "msisdn": reply.msisdn,
         "text": reply.text,
         "opt_out": opt_out,
-        "received_at": at.isoformat(),
+        "received_at": iso(at),
     }
     conn.execute(
         insert(CallbackDelivery).values(

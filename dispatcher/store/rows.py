@@ -84,6 +84,7 @@ class CampaignView:
     status: CampaignStatus
     waiting_reason: WaitingReason | None
     next_send_at: datetime | None
+    start_at: datetime | None  # as asked; next_send_at is when it may first go
     failure_reason: str | None
     method: Method
     purpose: Purpose
@@ -114,6 +115,7 @@ class CampaignDetailView:
     """Everything about one campaign."""
 
     campaign: CampaignView
+    message: str
     start_at: datetime | None
     expires_at: datetime | None
     callback_url: str | None
@@ -171,6 +173,7 @@ class StoredIntake:
     encoding: str
     segments: int
     invalid_sample: list[InvalidSample]
+    reached_today: int | None = None  # at intake (Ley 2300); None on a replay
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,10 +152,11 @@ def pending(conn: Connection, job: ChunkToSend) -> list[tuple[int, str, bool]]:
 
 
 def prepare(
-    conn: Connection, job: ChunkToSend, plan: Sendable
+    conn: Connection, job: ChunkToSend, plan: Sendable, now: datetime
 ) -> tuple[tuple[tuple[int, str], ...], int]:
     """Apply what goes out of the chunk; return the numbers to send, in order (none:
-    the chunk is closed), and how many wait for another day (Ley 2300)."""
+    the chunk is closed), and how many wait for another day (Ley 2300).  A campaign left
+    with only numbers for another day says so (``daily_limit``, until when)."""
     chunk, numbers = job.chunk, plan.numbers
     if plan.suppressed_since_intake:
         recipients.drop_suppressed(conn, chunk, job.account)
@@ -168,6 +169,8 @@ def prepare(
             waiting = len(taken)
     if not numbers:
         chunks.close_empty(conn, chunk)
+    if waiting:
+        campaigns.settle_waiting(conn, chunk.campaign_id, now)
     return numbers, waiting
 
 

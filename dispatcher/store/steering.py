@@ -58,7 +58,7 @@ def pause(conn: Connection, campaign_id: int, tenant_id: int | None) -> Steered:
     return Steered(campaign_id, CampaignStatus.PAUSED)
 
 
-def resume(conn: Connection, campaign_id: int, tenant_id: int | None) -> Steered:
+def resume(conn: Connection, campaign_id: int, tenant_id: int | None, now: datetime) -> Steered:
     status, started = _locked(conn, campaign_id, tenant_id)
     if status in CAMPAIGN_ACTIVE:
         return Steered(campaign_id, status)
@@ -66,6 +66,9 @@ def resume(conn: Connection, campaign_id: int, tenant_id: int | None) -> Steered
         raise Conflict(f"campaign {campaign_id} is {status}; it cannot be resumed")
     after = CampaignStatus.RUNNING if started else CampaignStatus.SCHEDULED
     campaigns.set_status(conn, campaign_id, after)
+    # What it waited for before the pause is in its chunks (a start time, the window,
+    # Ley 2300's next day): it says so again.
+    campaigns.settle_waiting(conn, campaign_id, now)
     return Steered(campaign_id, after)
 
 

@@ -140,6 +140,20 @@ class ProviderAccount(Base):
     updated_at: Mapped[datetime] = _now()
 
 
+class ProcessSeen(Base):
+    """A running API, worker or beat process and the provider accounts it is configured
+    with, refreshed every minute or so: a mismatch between hosts shows in /v1/accounts
+    and ``sms status``."""
+
+    __tablename__ = "process_seen"
+
+    process: Mapped[str] = mapped_column(String(200), primary_key=True)  # role host:pid
+    role: Mapped[str] = mapped_column(String(16))
+    accounts: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
+    started_at: Mapped[datetime] = _now()
+    seen_at: Mapped[datetime] = _now()
+
+
 class Campaign(Base):
     __tablename__ = "campaign"
     __table_args__ = (
@@ -175,7 +189,7 @@ class Campaign(Base):
     purpose: Mapped[str] = mapped_column(String(16))
     priority: Mapped[int] = mapped_column(SmallInteger, server_default=sql("0"))
     status: Mapped[str] = mapped_column(String(16))
-    waiting_reason: Mapped[str | None] = mapped_column(String(16))
+    waiting_reason: Mapped[str | None] = mapped_column(String(32))
     failure_reason: Mapped[str | None] = mapped_column(Text)
     start_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

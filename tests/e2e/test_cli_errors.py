@@ -167,3 +167,38 @@ def test_operator_commands_answer_in_one_line(pg_server_url: str, tmp_path: Path
     assert "S3cretPW" not in paused.stdout + paused.stderr
     status = _sms(env, "status")
     assert "default: paused by an operator" in status.stdout
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["celery", "-A", "workers", "worker", "--pool", "solo"],
+        ["celery", "-A", "workers", "beat", "--schedule", "{tmp}/beat"],
+        ["pregonero", "api", "--port", "0"],
+    ],
+)
+def test_no_process_starts_on_a_database_that_is_not_there(
+    argv: list[str], pg_server_url: str, tmp_path: Path
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    missing = make_url(pg_server_url).set(drivername="postgresql+psycopg", database="nada_aqui")
+    env = {
+        **os.environ,
+        "PREGONERO_DATABASE_URL": missing.render_as_string(hide_password=False),
+        "PREGONERO_PROVIDER_USER": "demo",
+        "PREGONERO_PROVIDER_TOKEN": "demo-token",
+    }
+    result = subprocess.run(
+        [str(BIN.parent / argv[0]), *[a.format(tmp=tmp_path) for a in argv[1:]]],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Traceback" not in output
+    assert 'database "nada_aqui" does not exist' in output
+    assert "`pregonero db upgrade` creates it" in output

@@ -12,26 +12,46 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dispatcher.dev.services import listening_port, refused_port
+from dispatcher.dev.services import listening_port, refused_port, wait_until
 
 # One simulator process for the module: its tests run in the same parallel worker.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("cli-provider")]
 BIN = Path(sys.executable).parent / "pregonero"
 
 
+def pasted(printed: str) -> dict[str, str]:
+    """The settings a user gets by pasting the ``export`` lines the simulator printed
+    into a shell."""
+    exports = [line for line in printed.splitlines() if line.startswith("export ")]
+    shell = subprocess.run(
+        ["sh", "-c", "\n".join([*exports, "env"])],
+        env={},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    pairs = (line.split("=", 1) for line in shell.stdout.splitlines() if "=" in line)
+    return {k: v for k, v in pairs if k.startswith("PREGONERO_")}
+
+
 @pytest.fixture(scope="module")
-def _sim_process() -> Iterator[tuple[int, dict[str, str]]]:
-    """``pregonero sim`` as a user starts it, once for the module."""
-    proc = subprocess.Popen([str(BIN), "sim", "--port", "0"], stdout=subprocess.DEVNULL)
+def _sim_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, dict[str, str]]]:
+    """``pregonero sim`` as a user starts it, once for the module; the settings are the
+    lines it prints, pasted into a shell."""
+    printed = tmp_path_factory.mktemp("sim") / "out.txt"
+    with printed.open("w") as out:
+        proc = subprocess.Popen([str(BIN), "sim", "--port", "0"], stdout=out)
     port = listening_port(proc, "the simulator")  # type: ignore[arg-type]
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "PREGONERO_PROVIDER_SEND_URL": f"{base}/sms/back_sms/public/api/sendsms",
-        "PREGONERO_PROVIDER_BALANCE_URL": f"{base}/itcloud/api/sendsms/query.php",
-        "PREGONERO_PROVIDER_USER": "demo",
-        "PREGONERO_PROVIDER_TOKEN": "demo-token",
+    wait_until(lambda: "Control API" in printed.read_text(), 30, "its instructions")
+    env = {**os.environ, **pasted(printed.read_text())}
+    assert set(env) >= {
+        "PREGONERO_PROVIDER_SEND_URL",
+        "PREGONERO_PROVIDER_BALANCE_URL",
+        "PREGONERO_PROVIDER_USER",
+        "PREGONERO_PROVIDER_TOKEN",
+        "PREGONERO_PROVIDER_PASSWORD",  # the balance query needs it
     }
+    assert env["PREGONERO_PROVIDER_SEND_URL"].startswith(f"http://127.0.0.1:{port}/")
     yield port, env
     proc.terminate()
     proc.wait(10)
@@ -89,11 +109,18 @@ def test_wrong_token_is_explained_and_never_printed(
     sim_process: tuple[int, dict[str, str]],
 ) -> None:
     _port, env = sim_process
-    env = {**env, "PREGONERO_PROVIDER_TOKEN": "wrong-secret-123"}
-    result = run(env, "provider", "balance")
-    assert result.returncode == 1
-    assert "authentication failed" in result.stderr
-    assert "wrong-secret-123" not in result.stderr + result.stdout
+    # Sending authenticates with the token, the balance query with either.
+    wrong = {
+        **env,
+        "PREGONERO_PROVIDER_TOKEN": "wrong-secret-123",
+        "PREGONERO_PROVIDER_PASSWORD": "wrong-secret-123",
+    }
+    sent = run(wrong, "provider", "send", "--to", "573001112233", "--text", "hola")
+    balance = run(wrong, "provider", "balance")
+    for result in (sent, balance):
+        assert result.returncode == 1
+        assert "authentication failed" in result.stderr
+        assert "wrong-secret-123" not in result.stderr + result.stdout
 
 
 def test_missing_credentials_and_bad_settings(sim_process: tuple[int, dict[str, str]]) -> None:

@@ -58,10 +58,13 @@ def test_make_demo_sends_a_campaign_and_cleans_up(pg_server_url: str) -> None:
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-4000:]
     assert "the provider's real pace" in out
-    assert "Campaign completed: {'accepted': 5000, 'invalid': 3}" in out
+    assert re.search(r"Campaign \d+ completed: 5,000 accepted, 3 invalid\.", out)
     assert "numbers accepted twice: 0" in out
+    assert re.search(r"Account default: sending; balance \d+", out)  # as an operator sees it
     lines = out.splitlines()
-    assert any(re.fullmatch(r"pgo_[0-9a-f]{8}_\S+", line) for line in lines)  # the key, alone
+    keys = [line for line in lines if re.fullmatch(r"pgo_[0-9a-f]{8}_\S+", line)]
+    assert len(keys) == 2  # a tenant's and an operator's, each alone on its line
+    assert "Operator key (every tenant's campaigns" in out
     exports = [line for line in lines if line.startswith("export PREGONERO_")]
     assert {e.split("=")[0].removeprefix("export ") for e in exports} >= {
         "PREGONERO_DATABASE_URL",
@@ -72,7 +75,8 @@ def test_make_demo_sends_a_campaign_and_cleans_up(pg_server_url: str) -> None:
     }
     assert re.search(r"Flower +http://127\.0\.0\.1:\d+ +login demo / \S+", out)
     assert re.search(r"API +http://127\.0\.0\.1:\d+ +\(OpenAPI: http://\S+/docs\)", out)
-    assert re.search(r"Page +http://127\.0\.0\.1:\d+/ui +\(sign in with the key below\)", out)
+    assert re.search(r"Page +http://127\.0\.0\.1:\d+/ui +\(sign in with one of the keys", out)
+    assert ". .venv/bin/activate" in out
     [url] = [e.split("=", 1)[1] for e in exports if e.startswith("export PREGONERO_DATABASE_URL=")]
     own = make_url(url.strip("'\"")).database
     assert own is not None and own.startswith("pregonero_e2e_")
@@ -81,9 +85,14 @@ def test_make_demo_sends_a_campaign_and_cleans_up(pg_server_url: str) -> None:
 
 
 def test_sigterm_stops_everything_the_demo_started(pg_server_url: str, tmp_path: Path) -> None:
+    """``make demo ARGS=...`` passes its options; the demo makes one tenant, the one whose
+    keys it prints; SIGTERM stops it all."""
+    import psutil
+
     log = (tmp_path / "demo.log").open("w+")
     proc = subprocess.Popen(
-        [str(BIN / "pregonero"), "demo", "--numbers", "50000", "--speed", "4"],
+        ["make", "--no-print-directory", "demo", "ARGS=--numbers 50000 --speed 4"],
+        cwd=ROOT,
         env={**os.environ, "PREGONERO_TEST_DATABASE_URL": pg_server_url},
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -100,7 +109,13 @@ def test_sigterm_stops_everything_the_demo_started(pg_server_url: str, tmp_path:
     api_port = re.search(r"API +http://127\.0\.0\.1:(\d+)", out)
     assert database and redis_port and api_port, out
     assert processes_using(database.group(1))  # its workers, beat, API and Flower run
-    proc.send_signal(signal.SIGTERM)
+    assert "4x the real pace" in out
+    own = make_url(pg_server_url).set(drivername="postgresql", database=database.group(1))
+    with psycopg.connect(own.render_as_string(False)) as conn:
+        tenants = [r[0] for r in conn.execute("SELECT name FROM tenant ORDER BY name")]
+    assert tenants == ["demo"]  # no tenant it does not print
+    [demo] = psutil.Process(proc.pid).children()  # make's child: pregonero demo
+    demo.send_signal(signal.SIGTERM)
     assert proc.wait(60) == 0
     out = (tmp_path / "demo.log").read_text()
     assert "Stopped everything the demo started." in out

@@ -13,7 +13,6 @@ import pytest
 from dispatcher.dev.services import wait_until
 from dispatcher.dev.stack import BIN, Stack
 from tests.builders import Numbers
-from workers.constants import Task
 
 pytestmark = pytest.mark.e2e
 INTERVAL = 0.2
@@ -71,7 +70,7 @@ def test_balance_runs_out_then_comes_back(stack: Stack) -> None:
         "the balance pause",
     )
     requests_while_paused = len(stack.sim.sim.records)
-    stack.wait_for_runs(Task.FEED, more=3)  # the feeder had its chances to send
+    stack.wait_for_chore("feed", more=3)  # the feeder had its chances to send
     assert len(stack.sim.sim.records) == requests_while_paused  # paused: nothing goes out
     assert stack.statuses(cid) == {"accepted": 5_500, "pending": 4_500}
     stack.sim.sim.configure({"balance": 100_000})  # beat polls the balance and resumes
@@ -89,8 +88,8 @@ def test_faults_leave_chunks_uncertain_and_never_resent(stack: Stack) -> None:
     stack.start_beat()
     cid = stack.submit(Numbers()(8_000))
     stack.wait_completed(cid, timeout_s=90)
-    stack.wait_for_runs(Task.SWEEP, more=1)  # the sweeper and the reaper had their turn:
-    stack.wait_for_runs(Task.REAP, more=1)  # still nothing is sent again
+    stack.wait_for_chore("sweep", more=1)  # the sweeper and the reaper had their turn:
+    stack.wait_for_chore("reap", more=1)  # still nothing is sent again
     assert stack.statuses(cid) == {"accepted": 5_000, "uncertain": 3_000}
     chunks = dict(
         stack.q("SELECT status, count(*) FROM chunk WHERE campaign_id = :c GROUP BY 1", c=cid)
@@ -231,7 +230,7 @@ def test_operator_commands_pause_resume_and_requeue(stack: Stack) -> None:
     stack.start_beat()
     wait_until(lambda: "1 workers told" in sms("pause"), 30, "the worker to answer remote control")
     cid = stack.submit(Numbers()(3_000))
-    stack.wait_for_runs(Task.FEED, more=3)  # the feeder had its chances to send
+    stack.wait_for_chore("feed", more=3)  # the feeder had its chances to send
     assert stack.sim.sim.records == []  # paused: nothing goes out
     assert "default: paused by an operator" in sms("status")
     assert "resumed" in sms("resume")

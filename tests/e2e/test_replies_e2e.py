@@ -23,7 +23,6 @@ from dispatcher.dev.stack import Stack
 from dispatcher.provider.simserver import SimulatorControl
 from dispatcher.store.apikeys import create_key, tenant_secret
 from tests.builders import Numbers
-from workers.constants import Task
 
 pytestmark = pytest.mark.e2e
 SECRET = "e2e-inbound-S3cret"
@@ -121,7 +120,7 @@ def test_replies_opt_outs_and_forwarding(pg_server_url: str, receiver: Receiver)
 
         secret = tenant_secret(s.engine, "acme")
         wait_until(lambda: len(_replies(receiver, secret)) >= 4, 60, "the forwarded replies")
-        s.wait_for_runs(Task.CALLBACKS, more=2)  # a whole run after: nothing is sent twice
+        s.wait_for_chore("callbacks", more=2)  # two looks after: nothing is sent twice
         forwarded = _replies(receiver, secret)
         assert sorted((r["msisdn"], r["text"]) for r in forwarded) == sorted(said.items())
         assert {r["campaign_id"] for r in forwarded} == {first}

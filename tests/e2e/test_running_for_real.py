@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,8 +144,18 @@ def test_the_readme_commands_in_order_complete_a_campaign(
         )
         detail = httpx.get(f"{base}/v1/campaigns/{cid}", headers=auth).json()
         assert detail["counts"]["by_status"]["accepted"] == 2
-        assert httpx.get(f"http://127.0.0.1:{ports['flower']}/", timeout=5).status_code == 401
-        assert not list(tmp_path.glob("celerybeat-schedule*"))  # beat's state is elsewhere
+        flower = f"http://127.0.0.1:{ports['flower']}"
+        assert httpx.get(flower + "/", timeout=5).status_code == 401
+
+        def tasks() -> Counter[str]:
+            listed = httpx.get(flower + "/api/tasks", auth=("ops", "secret"), timeout=5).json()
+            return Counter(t["name"] for t in listed.values())
+
+        wait_until(lambda: tasks()["pregonero.send_chunk"] >= 1, 30, "Flower to list the send")
+        # Housekeeping runs in beat's process: Flower lists sends, and the balance poll.
+        assert set(tasks()) <= {"pregonero.send_chunk", "pregonero.poll_balance"}, tasks()
+        assert not list(tmp_path.glob("celerybeat-schedule*"))  # beat's state is elsewhere:
+        assert list((tmp_path / ".local/state/pregonero").glob("celerybeat-schedule*"))
     finally:
         for proc in running:
             os.killpg(proc.pid, signal.SIGTERM)

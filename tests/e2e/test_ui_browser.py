@@ -25,7 +25,6 @@ from dispatcher.domain.status import Role
 from dispatcher.store import reads
 from dispatcher.store.apikeys import create_key
 from tests.builders import Numbers
-from workers.constants import Task
 
 # One stack, API and browser for the module: its tests run in the same parallel worker.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("ui-browser")]
@@ -128,7 +127,7 @@ def test_an_operator_watches_pauses_and_resumes_a_campaign(
     expect(page.get_by_role("status")).to_contain_text("Paused: no new block starts")
     expect(page.locator("b[data-field=state]")).to_have_text("paused")
     wait_until(lambda: not stack.q("SELECT 1 FROM chunk WHERE status = 'sending'"), 30, "in flight")
-    stack.wait_for_runs(Task.FEED, more=3)  # the feeder had its chances to send
+    stack.wait_for_chore("feed", more=3)  # the feeder had its chances to send
     after_pause = [t for t in stack.request_starts() if t > paused_at]
     assert len(after_pause) <= 1, f"{len(after_pause)} requests after the pause"
     shot(page, "3-campaign-paused")
@@ -167,7 +166,7 @@ def test_an_operator_watches_pauses_and_resumes_a_campaign(
     expect(page.get_by_role("heading", name="Cancel this campaign?")).to_be_visible()
     shot(page, "6-confirm-cancel")
     page.get_by_role("button", name="Cancel this campaign").click()
-    expect(page.locator("b[data-field=state]")).to_have_text("cancelled")
+    expect(page.locator("b[data-field=state]")).to_have_text("cancelled before any number was sent")
     assert stack.statuses(waiting) == {"cancelled": 3_000}
     stack.sim.sim.configure({"balance": 1_000_000})
 
@@ -216,3 +215,83 @@ def test_a_tenant_sees_only_its_own_campaigns_and_no_balance(
     wide = phone.evaluate("document.documentElement.scrollWidth")
     assert wide <= PHONE["width"], f"the page is {wide} px wide on a {PHONE['width']} px phone"
     shot(phone, "9-phone-campaign")
+
+
+def test_the_page_says_what_each_campaign_waits_for(
+    stack: Stack, api: str, browser: Browser
+) -> None:
+    """Three campaigns an operator must read right: one waiting for Ley 2300's next day,
+    one whose start moved from a Sunday to the Monday, one cancelled part way."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    bogota = ZoneInfo("America/Bogota")
+    key = create_key(stack.engine, "ops-words", role=Role.OPERATOR)
+    numbers = Numbers(70)
+    # Moved: a commercial campaign asked for next Sunday 10:00 starts Monday 07:00
+    # (Ley 2300 opens at 07:00; with the provider's 08:00-21:00 window it is 08:00).
+    today = datetime.now(bogota).date()
+    sunday = today + timedelta(days=(6 - today.weekday()) % 7 or 7)
+    asked = datetime.combine(sunday, datetime.min.time(), bogota) + timedelta(hours=10)
+    moved = stack.submit(numbers(3), name="Sunday promo", purpose="commercial", start_at=asked)
+    # Daily limit: its only chunk waits for tomorrow, its numbers reached today (as a block
+    # that moved them apart leaves it; the housekeeper keeps saying so).
+    # (asked for Sunday too, so nothing feeds it before the test sets it up)
+    daily = stack.submit(
+        numbers(3), name="Second promo today", purpose="commercial", start_at=asked
+    )
+    opens = datetime.combine(today + timedelta(days=1), datetime.min.time(), bogota)
+    opens += timedelta(hours=8)
+    with stack.engine.begin() as conn:
+        from sqlalchemy import text
+
+        conn.execute(
+            text(
+                "UPDATE chunk SET status = 'deferred', waiting_reason = 'daily_limit', "
+                "not_before = :at WHERE campaign_id = :c"
+            ),
+            {"at": opens, "c": daily},
+        )
+        conn.execute(
+            text(
+                "UPDATE campaign SET status = 'running', started_at = now(), "
+                "waiting_reason = NULL, next_send_at = NULL WHERE id = :c"
+            ),
+            {"c": daily},
+        )
+    wait_until(
+        lambda: (
+            stack.q("SELECT waiting_reason FROM campaign WHERE id = :c", c=daily)
+            == [("daily_limit",)]
+        ),
+        30,
+        "the housekeeper to say it waits for the next day",
+    )
+    # Cancelled part way: 40 blocks, cancelled once the first are accepted.
+    big = stack.submit(numbers(40_000), name="Cancelled halfway")
+    wait_until(lambda: stack.statuses(big).get("accepted", 0) >= 2000, 60, "some blocks")
+    from dispatcher.engine import steer
+
+    steer.cancel_campaign(stack.engine, big, None)
+    sent = stack.statuses(big)["accepted"]
+
+    page = signed_in(browser, api, key)
+    page.goto(f"/ui/campaigns/{daily}")
+    state = page.locator("b[data-field=state]")
+    expect(state).to_contain_text("waiting until tomorrow 08:00: the numbers left were reached")
+    expect(page.locator("blockquote[data-field=message]")).to_have_text("hola")
+    shot(page, "7-waiting-for-the-daily-limit")
+    page.goto(f"/ui/campaigns/{moved}")
+    # The suite's stack opens the provider's window all day, so Ley 2300's 07:00 rules.
+    expect(state).to_contain_text("07:00: Ley 2300 allows no commercial messages on Sundays")
+    expect(page.locator("figure.message figcaption")).to_contain_text(
+        f"start asked for {sunday:%Y-%m-%d} 10:00 GMT-5"
+    )
+    shot(page, "8-start-moved-to-monday")
+    page.goto(f"/ui/campaigns/{big}")
+    expect(state).to_have_text(f"cancelled after {sent:,} of 40,000 were sent")
+    done = float(str(page.locator("dd[data-field=percent]").text_content()).rstrip("%"))
+    assert done == pytest.approx(100 * sent / 40_000, abs=0.1)  # not a full bar
+    cancelled = page.locator("rect[data-seg=cancelled]")
+    assert float(str(cancelled.get_attribute("width"))) > 0  # drawn apart
+    shot(page, "9-cancelled-part-way")

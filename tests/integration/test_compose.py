@@ -113,3 +113,72 @@ def test_migrate_command_creates_the_database_and_the_schema(
         assert "created the database" in result.stderr
     finally:
         devservices.drop_database(pg_server_url, name)
+
+
+def example_env() -> dict[str, str]:
+    """.env.example's settings as docker compose reads them (KEY=VALUE lines)."""
+    pairs = (
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    )
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def test_the_example_env_as_it_comes_runs_against_the_simulator(compose: dict[str, Any]) -> None:
+    """cp .env.example .env && docker compose up -d: the worker and beat have credentials,
+    the provider is the simulator service, Flower has its login."""
+    from dispatcher.accounts import require_credentials
+    from dispatcher.settings import load_settings
+
+    env = example_env()
+    assert env["FLOWER_BASIC_AUTH"].count(":") == 1
+    for name in ("worker", "beat"):
+        merged = {**env, **compose["services"][name]["environment"]}  # compose's win
+        fields = {
+            k.removeprefix("PREGONERO_").lower(): v
+            for k, v in merged.items()
+            if k.startswith("PREGONERO_")
+        }
+        settings = load_settings(**fields)
+        assert len(require_credentials(settings)) == 1
+        sim = argv_of(compose["services"]["simulator"])
+        port = sim[sim.index("--port") + 1]
+        assert settings.provider_send_url.startswith(f"http://simulator:{port}/"), name
+
+
+def test_the_example_accounts_line_survives_a_shell(tmp_path: Path) -> None:
+    """The README's and .env.example's several-accounts line, uncommented and read by
+    `set -a; . ./.env`, is still the JSON list."""
+    import json
+
+    [line] = [
+        raw.lstrip("# ")
+        for raw in (ROOT / ".env.example").read_text().splitlines()
+        if raw.lstrip("# ").startswith("PREGONERO_ACCOUNTS=")
+    ]
+    (tmp_path / ".env").write_text(line + "\n")
+    read = subprocess.run(
+        ["sh", "-c", 'set -a; . ./.env; printf %s "$PREGONERO_ACCOUNTS"'],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert [a["name"] for a in json.loads(read)] == ["oneway", "twoway"]
+
+
+def test_services_restart_and_prometheus_finds_every_worker(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name, service in services.items():
+        expected = "on-failure" if name == "migrate" else "unless-stopped"
+        assert service.get("restart") == expected, name
+    prometheus = yaml.safe_load((ROOT / "ops/prometheus/prometheus.yml").read_text())
+    [workers] = [j for j in prometheus["scrape_configs"] if j["job_name"] == "pregonero-workers"]
+    assert workers["dns_sd_configs"] == [
+        {"names": ["worker"], "type": "A", "port": 9808, "refresh_interval": "30s"}
+    ]
+    port = services["worker"]["environment"]["PREGONERO_WORKER_METRICS_PORT"]
+    assert int(port) == 9808
+    flower = " ".join(argv_of(services["flower"]))
+    assert "--max-tasks=" in flower

@@ -30,7 +30,7 @@ def promtool(*args: str) -> str:
 
 
 def test_rules_are_valid_and_their_unit_tests_pass() -> None:
-    assert "SUCCESS: 7 rules found" in promtool("check", "rules", "alerts.yml")
+    assert "SUCCESS: 8 rules found" in promtool("check", "rules", "alerts.yml")
     assert "SUCCESS" in promtool("test", "rules", "alerts_test.yml")
 
 
@@ -91,8 +91,8 @@ def test_compose_monitoring_profile() -> None:
     assert provider["options"]["path"] in mounts
     port = services["worker"]["environment"]["PREGONERO_WORKER_METRICS_PORT"]
     config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
-    targets = {
-        job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]
-    }
-    assert targets == {"pregonero-api": ["api:8000"], "pregonero-workers": [f"worker:{port}"]}
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["pregonero-api"]["static_configs"][0]["targets"] == ["api:8000"]
+    [workers] = jobs["pregonero-workers"]["dns_sd_configs"]  # every replica
+    assert (workers["names"], workers["port"]) == (["worker"], int(port))
     assert config["rule_files"] == ["alerts.yml"]

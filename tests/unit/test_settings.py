@@ -192,3 +192,19 @@ def test_a_wrong_setting_never_prints_a_secret(
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert secret not in str(caught.value)
+
+
+def test_accounts_that_are_not_json_say_where_and_how_to_quote(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dispatcher.errors import ConfigError
+    from dispatcher.settings import load_settings
+
+    # what `set -a; . ./.env` leaves of an unquoted JSON value: the shell ate the quotes
+    monkeypatch.setenv("PREGONERO_ACCOUNTS", "[{name:oneway,user:u,token:secret-t}]")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    said = str(caught.value)
+    assert "PREGONERO_ACCOUNTS: is not JSON (Expecting property name" in said
+    assert "at character 3" in said and "single quotes" in said
+    assert "secret-t" not in said  # its tokens are never printed

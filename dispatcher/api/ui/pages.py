@@ -196,10 +196,7 @@ async def accounts(
 ) -> Response:
     who = await session(request)
     engine, settings = engine_of(request), settings_of(request)
-    views = [
-        await call(account_api.view, a, who.caller, engine, settings)
-        for a in account_api.visible(who.caller, settings)
-    ]
+    views = await call(account_api.listed, who.caller, engine, settings)
     flight = await call(glance.in_flight, engine)
     for view in views:
         view["in_flight"] = flight.get(view["name"], 0)

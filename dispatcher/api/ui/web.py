@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 
 from dispatcher.api.deps import SESSION_COOKIE, get_app_settings, get_engine
 from dispatcher.domain.status import CAMPAIGN_ACTIVE, CAMPAIGN_OPEN, CampaignStatus
+from dispatcher.domain.times import human
 from dispatcher.errors import Conflict, Forbidden, NotFound, PregoneroError, ValidationFailed
 from dispatcher.store import sessions
 from dispatcher.store.sessions import Session
@@ -141,16 +142,20 @@ def duration(seconds: float | None) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
+def eta(campaign: Any) -> str:
+    """The ETA in words; a cancelled or failed campaign has nothing left to send, but it
+    is not "done" either."""
+    if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.FAILED):
+        return "—"
+    return duration(campaign.eta_s)
+
+
 def local(value: datetime | None, tz: ZoneInfo) -> str:
-    return "—" if value is None else f"{value.astimezone(tz):%Y-%m-%d %H:%M}"
+    """``2026-12-04 12:24 GMT-5`` (domain/times.human; ui.js writes the same)."""
+    return human(value, tz)
 
 
-def short(value: datetime | None, tz: ZoneInfo) -> str:
-    """For tables: month, day and time."""
-    return "—" if value is None else f"{value.astimezone(tz):%m-%d %H:%M}"
-
-
-templates.env.filters.update(number=number, duration=duration, local=local, short=short)
+templates.env.filters.update(number=number, duration=duration, eta=eta, local=local)
 # Which buttons a campaign gets: the status groups, never their names spelled out.
 templates.env.globals.update(
     ACTIVE=CAMPAIGN_ACTIVE, OPEN=CAMPAIGN_OPEN, PAUSED=CampaignStatus.PAUSED

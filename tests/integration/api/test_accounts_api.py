@@ -150,3 +150,48 @@ def test_metrics_need_the_token_when_one_is_set(
     assert api.get("/metrics", headers={"Authorization": "Bearer nope"}).status_code == 401
     scraped = api.get("/metrics", headers={"Authorization": "Bearer s3cret"})
     assert scraped.status_code == 200 and "pregonero_campaigns_needing_attention" in scraped.text
+
+
+def test_an_account_that_open_campaigns_name_but_is_not_configured_is_listed(
+    api: TestClient, engine: Engine, settings: Settings
+) -> None:
+    """Campaigns stored on ``default``; then the API runs with oneway and twoway only,
+    and a worker elsewhere lacks twoway."""
+    from dispatcher.store import processes
+
+    tenant, operator = a_tenant(engine), a_tenant(engine, role="operator")  # type: ignore[arg-type]
+    for _ in range(2):
+        assert api.post("/v1/campaigns", json=campaign(), headers=tenant.auth).status_code == 201
+    from dispatcher.settings import load_settings
+
+    api.app.state.settings = load_settings(  # type: ignore[attr-defined]
+        database_url=settings.database_url, accounts=json.loads(TWO_ACCOUNTS)
+    )
+    with engine.begin() as conn:
+        processes.announce(conn, "worker", ["oneway"])
+    listed = {a["name"]: a for a in api.get("/v1/accounts", headers=operator.auth).json()}
+    assert list(listed) == ["oneway", "twoway", "default"]
+    gone = listed["default"]
+    assert gone["configured"] is False and gone["open_campaigns"] == 2
+    assert gone["state"] == "not configured here (PREGONERO_ACCOUNTS): 2 open campaigns on it wait"
+    assert listed["oneway"]["configured"] is True and listed["oneway"]["missing_from"] == []
+    lacking = listed["twoway"]
+    assert lacking["configured"] is False
+    assert lacking["missing_from"] == [processes.this_process("worker")]
+    assert "not configured in 1 running process(es)" in lacking["state"]
+    # a tenant does not see which hosts run what
+    mine = {a["name"]: a for a in api.get("/v1/accounts", headers=tenant.auth).json()}
+    assert mine["twoway"]["missing_from"] == [] and mine["twoway"]["configured"] is False
+    metrics = api.get("/metrics").text
+    assert 'pregonero_account_configured{account="default"} 0.0' in metrics
+    assert 'pregonero_account_configured{account="oneway"} 1.0' in metrics
+    assert 'pregonero_account_configured{account="twoway"} 0.0' in metrics
+    # and `celery -A workers sms status` says it too
+    from dispatcher.cli.system import status_lines
+
+    lines = status_lines(engine, api.app.state.settings)  # type: ignore[attr-defined]
+    assert any(
+        line.startswith("  default: not configured here (PREGONERO_ACCOUNTS): 2 open")
+        for line in lines
+    ), lines
+    assert f"    not in PREGONERO_ACCOUNTS of: {processes.this_process('worker')}" in lines

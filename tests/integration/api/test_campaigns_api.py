@@ -39,6 +39,7 @@ def test_json_campaign_counts_and_chunks(
         "invalid": 2,
         "duplicate": 1,
         "suppressed": 0,
+        "reached_today": None,  # transactional: Ley 2300's one a day does not apply
     }
     assert body["chunks"] == 1
     assert body["encoding"] == "UCS-2" and body["segments"] == 1  # ó is not GSM-7
@@ -93,6 +94,7 @@ def test_25000_numbers_with_invalid_duplicate_and_suppressed(
         "invalid": 500,
         "duplicate": 500,
         "suppressed": 50,
+        "reached_today": None,
     }
     assert body["chunks"] == 24  # 23,950 numbers in chunks of 1,000
     assert body["estimated_duration_s"] == 48.0
@@ -184,6 +186,7 @@ def test_multipart_upload(api: TestClient, new_key: KeyFactory) -> None:
         "invalid": 1,
         "duplicate": 0,
         "suppressed": 0,
+        "reached_today": 0,  # commercial: none of them was reached today
     }
     assert r.json()["invalid_sample"][0]["line"] == 3
     detail = api.get(r.headers["location"], headers=auth).json()
@@ -608,3 +611,38 @@ def test_callbacks_into_our_network_are_refused_at_intake(
     assert r.status_code == 422, r.text
     assert [e["field"] for e in r.json()["errors"]] == ["callback_url"]
     assert _stored(engine) == before
+
+
+def _timestamps(value: Any) -> list[str]:
+    """Every ISO 8601 timestamp in a JSON value."""
+    import re
+
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _timestamps(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in _timestamps(v)]
+    if isinstance(value, str) and re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d", value):
+        return [value]
+    return []
+
+
+def test_the_detail_shows_the_message_and_every_time_is_utc_with_z(
+    api: TestClient, new_key: KeyFactory
+) -> None:
+    _, auth = new_key()
+    body = campaign(
+        ["3102111111"], message="Su cita es mañana", start_at="2030-01-06T10:00:00-05:00"
+    )
+    created = api.post("/v1/campaigns", json=body, headers=auth)
+    assert created.status_code == 201, created.text
+    detail = api.get(created.headers["location"], headers=auth).json()
+    assert detail["message"] == "Su cita es mañana"
+    # 2030-01-06 is a Sunday: a transactional start is kept as asked
+    assert detail["start_at"] == detail["next_send_at"] == "2030-01-06T15:00:00Z"
+    stamps = _timestamps(detail) + _timestamps(api.get("/v1/accounts", headers=auth).json())
+    stamps += _timestamps(api.get("/v1/campaigns", headers=auth).json())
+    assert stamps and all(s.endswith("Z") for s in stamps), stamps
+    exported = api.get(f"{created.headers['location']}/recipients?format=csv", headers=auth)
+    rows = list(csv.reader(io.StringIO(exported.text)))
+    csv_stamps = [c for r in rows[1:] for c in r if _timestamps(c)]
+    assert csv_stamps and all(s.endswith("Z") for s in csv_stamps), csv_stamps

@@ -54,7 +54,7 @@ def test_pause_and_resume(h: EngineHarness) -> None:
     assert len(h.sim.sim.records) == 3  # nothing starts while paused
     assert h.statuses(cid) == {"accepted": 3000, "pending": 2000}
     with h.engine.begin() as conn:
-        assert steering.resume(conn, cid, h.tenant_id).status == "running"
+        assert steering.resume(conn, cid, h.tenant_id, h.clock()).status == "running"
     h.run()
     assert h.statuses(cid) == {"accepted": 5000}
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -111,3 +111,62 @@ def test_campaign_states_in_words(
         tz=BOGOTA,
     )
     assert text == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "sent", "expected"),
+    [
+        (CampaignStatus.CANCELLED, 31_000, "cancelled after 31,000 of 150,000 were sent"),
+        (CampaignStatus.CANCELLED, 0, "cancelled before any number was sent"),
+        (CampaignStatus.FAILED, 2_000, "failed: content refused (2,000 of 150,000 were sent)"),
+    ],
+)
+def test_a_stopped_campaign_says_how_much_went_out(
+    status: CampaignStatus, sent: int, expected: str
+) -> None:
+    text = campaign_state(
+        status=status,
+        waiting_reason=None,
+        next_send_at=None,
+        failure_reason="content refused",
+        now=NOW,
+        tz=BOGOTA,
+        sent=sent,
+        sendable=150_000,
+    )
+    assert text == expected
+
+
+def test_waiting_for_ley_2300s_next_day_and_a_moved_start() -> None:
+    tomorrow_7 = NOW.astimezone(BOGOTA).replace(hour=7, minute=0) + timedelta(days=1)
+    daily = campaign_state(
+        status=CampaignStatus.RUNNING,
+        waiting_reason=WaitingReason.DAILY_LIMIT,
+        next_send_at=tomorrow_7,
+        failure_reason=None,
+        now=NOW,
+        tz=BOGOTA,
+    )
+    assert daily == (
+        "waiting until tomorrow 07:00: the numbers left were reached today by another "
+        "campaign (Ley 2300: one message a day)"
+    )
+    moved = campaign_state(
+        status=CampaignStatus.SCHEDULED,
+        waiting_reason=WaitingReason.START_AT,
+        next_send_at=tomorrow_7 + timedelta(days=2),
+        failure_reason=None,
+        now=NOW,
+        tz=BOGOTA,
+        because="Ley 2300 allows no commercial messages on Sundays",
+    )
+    assert moved.endswith(" 07:00: Ley 2300 allows no commercial messages on Sundays")
+    assert moved.startswith("starts at ") and moved[10:13] in (
+        "Mon",
+        "Tue",
+        "Wed",
+        "Thu",
+        "Fri",
+        "Sat",
+        "Sun",
+    )

@@ -135,3 +135,29 @@ def test_scientific_notation_says_how_to_fix_the_file(raw: str) -> None:
     result = normalise(raw)
     assert result.reason is InvalidReason.SCIENTIFIC_NOTATION
     assert "format the column as text" in REASON_TEXT[InvalidReason.SCIENTIFIC_NOTATION]
+
+
+@pytest.mark.parametrize(
+    ("raw", "msisdn"),
+    [
+        ("3.001112236E+09", "573001112236"),  # the mantissa holds every digit
+        ("3,001112236E+9", "573001112236"),  # a decimal comma
+        ("3.0011122360E+09", "573001112236"),  # a trailing zero past the point
+        ("3,001,112,235", "573001112235"),  # thousands separators, in threes
+        ("3.001.112.235", "573001112235"),  # as a Colombian spreadsheet writes it
+        ("+57 3.001.112.235", "573001112235"),
+    ],
+)
+def test_spreadsheet_forms_that_keep_every_digit_are_accepted(raw: str, msisdn: str) -> None:
+    assert normalise(raw).msisdn == msisdn
+    assert FastNormaliser()(raw).msisdn == msisdn
+
+
+@pytest.mark.parametrize("raw", ["3.00111E+09", "3.00111223E+09", "3.0011122365E+09"])
+def test_scientific_notation_that_lost_digits_is_refused_with_that_reason(raw: str) -> None:
+    assert normalise(raw).reason is InvalidReason.SCIENTIFIC_NOTATION
+
+
+def test_thousands_groups_must_be_of_three() -> None:
+    assert normalise("3,001,112,2355").msisdn is None
+    assert normalise("3.001,112.235").msisdn is None  # two kinds of separator

@@ -15,14 +15,21 @@
 
   // The same words as the server's filters (dispatcher/api/ui/web.py).
   function number(v) { return v === null || v === undefined ? "—" : numbers.format(Math.round(v)); }
-  function local(iso) { return iso ? times.format(new Date(iso)) : "—"; }
-  function short(iso) { return iso ? local(iso).slice(5) : "—"; }  // 12-02 19:31
+  const offsets = new Intl.DateTimeFormat("en-US", { timeZone: tz, timeZoneName: "shortOffset" });
+  function label(d) {
+    const part = offsets.formatToParts(d).find((p) => p.type === "timeZoneName");
+    return part ? part.value : "";
+  }
+  // 2026-12-04 12:24 GMT-5, as dispatcher/domain/times.human writes it
+  function local(iso) { if (!iso) return "—"; const d = new Date(iso); return times.format(d) + " " + label(d); }
   function duration(s) {
     if (s === null || s === undefined) return "—";
     if (s < 60) return s > 0 ? "< 1 min" : "done";
     const m = Math.round(s / 60);
     return m < 60 ? m + " min" : Math.floor(m / 60) + " h " + String(m % 60).padStart(2, "0") + " min";
   }
+  // Cancelled or failed: nothing is left to send, but it is not "done" either.
+  function eta(c) { return c.status === "cancelled" || c.status === "failed" ? "—" : duration(c.eta_s); }
   function percent(p, digits) { return (100 * p).toFixed(digits) + "%"; }
 
   function set(root, field, text) {
@@ -76,9 +83,9 @@
       set(row, "percent", percent(c.progress, 0));
       counts(row, c.recipients);
       set(row, "rate", number(c.rate_per_s));
-      set(row, "eta", duration(c.eta_s));
-      set(row, "started", short(c.started_at));
-      set(row, "finished", short(c.finished_at));
+      set(row, "eta", eta(c));
+      set(row, "started", local(c.started_at));
+      set(row, "finished", local(c.finished_at));
     }
     if (changed) await swap(["#campaigns tbody"]);
   }
@@ -101,7 +108,7 @@
     set(root, "percent", percent(c.progress, 1));
     set(root, "sent", number(c.sent));
     set(root, "rate", number(c.rate_per_s));
-    set(root, "eta", duration(c.eta_s));
+    set(root, "eta", eta(c));
     set(root, "started", local(c.started_at));
     set(root, "finished", local(c.finished_at));
     set(root, "replies", number(c.replies.received));
