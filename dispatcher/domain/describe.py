@@ -17,13 +17,16 @@ _WHY = {  # why, and what happens next
 
 
 def _when(at: datetime, now: datetime, tz: ZoneInfo) -> str:
-    """``14:00`` today, ``tomorrow 07:00``, ``Mon 07:00`` within the week, else the date."""
+    """``14:00`` today, ``tomorrow 07:00``/``yesterday 23:57``, ``Mon 07:00`` within the
+    week ahead, else the date."""
     local, today = at.astimezone(tz), now.astimezone(tz).date()
     days = (local.date() - today).days
     if days == 0:
         return f"{local:%H:%M}"
     if days == 1:
         return f"tomorrow {local:%H:%M}"
+    if days == -1:
+        return f"yesterday {local:%H:%M}"
     if 1 < days < 7:
         return f"{local:%a %H:%M}"
     return f"{local:%Y-%m-%d %H:%M}"

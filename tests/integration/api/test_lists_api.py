@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,12 @@ from sqlalchemy import Engine, text
 from tests.builders import Numbers, a_campaign, a_tenant
 
 pytestmark = pytest.mark.integration
-TODAY = datetime.now(ZoneInfo("America/Bogota")).date()
+
+
+def today() -> date:
+    """Bogotá's date when the test's campaign was stored (read then, not at import: the
+    suite may run across midnight)."""
+    return datetime.now(ZoneInfo("America/Bogota")).date()
 
 
 def q(engine: Engine, sql: str, **params: Any) -> list[Any]:
@@ -140,7 +145,7 @@ def test_outcomes_by_date_range_for_the_tenant_only(
     cid = a_campaign(engine, settings, mine.id, [*numbers(3), "garbage"])
     _sent(engine, cid)
     a_campaign(engine, settings, other.id, numbers(2))
-    day = TODAY.isoformat()
+    day = today().isoformat()
     page = api.get(f"/v1/reports/outcomes?from={day}&to={day}", headers=mine.auth).json()
     assert sorted(r["status"] for r in page["items"]) == ["accepted"] * 3 + ["invalid"]
     assert {r["campaign_id"] for r in page["items"]} == {cid}
@@ -149,7 +154,7 @@ def test_outcomes_by_date_range_for_the_tenant_only(
     ).text
     rows = list(csv.DictReader(io.StringIO(csv_text)))
     assert len(rows) == 4 and rows[0]["provider_ref"] == "'=cmd"  # a formula is escaped
-    yesterday = (TODAY - timedelta(days=1)).isoformat()
+    yesterday = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
     empty = api.get(f"/v1/reports/outcomes?from={yesterday}&to={yesterday}", headers=mine.auth)
     assert empty.json()["items"] == []
     paged = api.get(f"/v1/reports/outcomes?from={day}&to={day}&limit=3", headers=mine.auth)
@@ -166,7 +171,7 @@ def test_summary_by_day_and_by_campaign(api: TestClient, engine: Engine, setting
     first = a_campaign(engine, settings, tenant.id, numbers(3))
     _sent(engine, first)
     a_campaign(engine, settings, tenant.id, [*numbers(2), "x"])
-    day = TODAY.isoformat()
+    day = today().isoformat()
     by_day = api.get(f"/v1/reports/summary?from={day}&to={day}", headers=tenant.auth).json()
     [row] = by_day["rows"]
     assert row["day"] == day and row["submitted"] == 6 and row["accepted"] == 3

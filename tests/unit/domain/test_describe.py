@@ -29,7 +29,7 @@ NOW = datetime(2026, 11, 28, 10, 30, tzinfo=BOGOTA)
             PauseReason.MAINTENANCE,
             datetime(2026, 11, 27, 22, 0, tzinfo=BOGOTA),
             True,
-            "paused for the provider's maintenance since 2026-11-27 22:00 (probing every 5 min)",
+            "paused for the provider's maintenance since yesterday 22:00 (probing every 5 min)",
         ),
         (True, PauseReason.OPERATOR, None, False, "paused by an operator"),
     ],
@@ -170,3 +170,14 @@ def test_waiting_for_ley_2300s_next_day_and_a_moved_start() -> None:
         "Sat",
         "Sun",
     )
+
+
+def test_a_time_yesterday_says_yesterday() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from dispatcher.domain.describe import _when
+
+    tz = ZoneInfo("America/Bogota")
+    now = datetime(2026, 12, 5, 0, 1, tzinfo=tz)
+    assert _when(datetime(2026, 12, 4, 23, 57, tzinfo=tz), now, tz) == "yesterday 23:57"
