@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from dispatcher.domain.message import Method
 from dispatcher.errors import ConfigError, Forbidden, ValidationFailed
@@ -25,6 +26,9 @@ class Account:
     send_url: str = ""
     balance_url: str = ""
     block_interval_s: float = 2.0
+    price_per_segment: Decimal | None = None
+    currency: str = "COP"
+    reserved_words: tuple[str, ...] = ()
 
     def serves(self, method: Method) -> bool:
         return method in self.methods
@@ -47,6 +51,9 @@ def _from(entry: AccountSettings, s: Settings) -> Account:
         block_interval_s=(
             entry.block_interval_s if entry.block_interval_s is not None else s.block_interval_s
         ),
+        price_per_segment=entry.price_per_segment,
+        currency=entry.currency,
+        reserved_words=tuple(entry.reserved_words),
     )
 
 

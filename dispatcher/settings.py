@@ -8,6 +8,7 @@ connection; engines and clients are made at start-up by whoever needs them.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -52,6 +53,11 @@ class AccountSettings(BaseModel):
     send_url: str | None = None
     balance_url: str | None = None
     block_interval_s: float | None = Field(None, ge=0)
+    # What a segment costs on this account, for the plan's cost (none: no cost shown).
+    price_per_segment: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=4)
+    currency: str = Field("COP", pattern=r"^[A-Z]{3}$")
+    # The provider's -9 list for this account (words it refuses), from its sales contact.
+    reserved_words: list[str] = Field(default_factory=list, max_length=500)
 
     @field_validator("token")
     @classmethod

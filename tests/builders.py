@@ -16,7 +16,7 @@ from sqlalchemy import Engine, insert, select, update
 from dispatcher import intake
 from dispatcher.domain.message import Method
 from dispatcher.domain.status import PauseReason, Purpose, Role
-from dispatcher.intake.sources import json_numbers
+from dispatcher.intake.sources import json_recipients
 from dispatcher.settings import Settings
 from dispatcher.store.apikeys import create_key
 from dispatcher.store.tables import Chunk, ProviderAccount, Suppression
@@ -61,7 +61,7 @@ def a_campaign(
     engine: Engine,
     settings: Settings,
     tenant_id: int,
-    numbers: list[str],
+    numbers: list[Any],
     *,
     name: str = "a campaign",
     message: str = "hola",
@@ -77,7 +77,7 @@ def a_campaign(
         intake.CampaignSpec(
             name=name, message=message, method=Method(method), purpose=Purpose(purpose), **spec
         ),
-        json_numbers(numbers),
+        json_recipients(numbers),
         request_hash=uuid.uuid4().hex,
     )
     return result.campaign_id

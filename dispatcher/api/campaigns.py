@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from sqlalchemy import Engine
 
 from dispatcher import intake
 from dispatcher.api.deps import CallerDep, EngineDep, SettingsDep
@@ -16,12 +17,14 @@ from dispatcher.api.schemas import (
     ActionResult,
     CampaignCreated,
     CampaignDetail,
+    CampaignDryRun,
     CampaignPage,
     CampaignSummary,
     Priority,
     Problem,
     RecipientPage,
     ReplyPage,
+    TextPage,
     UncertainResolved,
 )
 from dispatcher.api.uploads import CSV_TYPES, Submission, from_csv, from_json, from_multipart
@@ -30,6 +33,7 @@ from dispatcher.domain.status import CampaignStatus, Purpose, RecipientStatus
 from dispatcher.engine import steer
 from dispatcher.settings import Settings
 from dispatcher.store import reads, reports
+from dispatcher.store.apikeys import Caller
 from dispatcher.store.rows import StoredIntake
 
 router = APIRouter(prefix="/v1", tags=["campaigns"])
@@ -46,7 +50,7 @@ _REQUEST_BODY = {
         "application/json": {"schema": {"$ref": "#/components/schemas/CampaignIn"}},
         "text/csv": {
             "schema": {"type": "string"},
-            "example": "msisdn\n+57 310 211 1111\n3102111112\n",
+            "example": "celular,nombre\n+57 310 211 1111,Ana\n3102111112,Luis\n",
         },
         "multipart/form-data": {
             "schema": {
@@ -58,6 +62,8 @@ _REQUEST_BODY = {
                     "method": {"type": "string", "enum": [m.value for m in Method]},
                     "purpose": {"type": "string", "enum": [p.value for p in Purpose]},
                     "priority": {"type": "string", "enum": ["normal", "high"]},
+                    "transliterate": {"type": "boolean"},
+                    "number_column": {"type": "string"},
                     "recipients": {"type": "string", "format": "binary"},
                 },
             }
@@ -69,8 +75,9 @@ _REQUEST_BODY = {
 def _answer(
     stored: StoredIntake, interval_s: float, ignored_columns: list[str] | None = None
 ) -> dict[str, Any]:
-    """The 201 (or a replay's 201): what intake stored and refused."""
-    return {
+    """The 201 (or a replay's 201, or a dry run's 200): what intake stored and refused,
+    and the plan."""
+    answer = {
         "ignored_columns": ignored_columns,
         "id": stored.campaign_id,
         "status": stored.status,
@@ -87,18 +94,27 @@ def _answer(
         "segments": stored.segments,
         "estimated_duration_s": round(stored.chunks * interval_s, 1),
         "invalid_sample": [asdict(s) for s in stored.invalid_sample],
-        "links": {
+        "plan": stored.plan,
+    }
+    if stored.campaign_id is None:  # a dry run: nothing to point at
+        del answer["id"]
+    else:
+        answer["links"] = {
             "self": f"/v1/campaigns/{stored.campaign_id}",
             "recipients": f"/v1/campaigns/{stored.campaign_id}/recipients",
-        },
-    }
+            "texts": f"/v1/campaigns/{stored.campaign_id}/texts",
+        }
+    return answer
 
 
 @router.post(
     "/campaigns",
     status_code=201,
-    response_model=CampaignCreated,
-    responses=PROBLEMS,
+    response_model=CampaignCreated | CampaignDryRun,
+    responses={
+        **PROBLEMS,
+        200: {"model": CampaignDryRun, "description": "dry_run=true: what it would be"},
+    },
     openapi_extra={"requestBody": _REQUEST_BODY},
     summary="Submit a campaign (JSON, CSV body, or multipart with a CSV file)",
 )
@@ -110,6 +126,10 @@ async def create_campaign(
     settings: SettingsDep,
     strict: Annotated[
         bool, Query(description="Refuse the campaign if any number is invalid")
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        Query(description="Check and plan it, store nothing: 200 with the same body, no id"),
     ] = False,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
     # With a CSV body the campaign's fields come in the query string (as in the JSON body;
@@ -134,8 +154,16 @@ async def create_campaign(
     reply_url: Annotated[
         str | None, Query(description="CSV body, 2via: where each reply is POSTed")
     ] = None,
+    transliterate: Annotated[
+        bool | None, Query(description="CSV body: convert the texts to GSM-7 where possible")
+    ] = None,
+    number_column: Annotated[
+        str | None, Query(description="CSV body: the column with the numbers")
+    ] = None,
 ) -> dict[str, Any]:
     submission = await _submission(request, settings)
+    if dry_run:
+        return await _dry_run(response, submission, engine, settings, who, strict)
     try:
         done = await run_in_threadpool(
             intake.submit_once,
@@ -158,6 +186,35 @@ async def create_campaign(
         return _answer(done.stored, interval)
     response.headers["Location"] = f"/v1/campaigns/{done.stored.campaign_id}"
     return _answer(done.stored, interval, submission.ignored_columns)
+
+
+async def _dry_run(
+    response: Response,
+    submission: Submission,
+    engine: Engine,
+    settings: Settings,
+    who: Caller,
+    strict: bool,
+) -> dict[str, Any]:
+    """Everything intake does, rolled back: no campaign, no recipient, no key."""
+    try:
+        result = await run_in_threadpool(
+            intake.submit,
+            engine,
+            settings,
+            who.tenant_id,
+            submission.spec,
+            submission.numbers,
+            request_hash="dry-run",
+            strict=strict,
+            allowed_accounts=who.accounts,
+            dry_run=True,
+        )
+    finally:
+        if submission.handle is not None:
+            submission.handle.close()
+    response.status_code = 200
+    return _answer(intake.as_stored(result), settings.block_interval_s, submission.ignored_columns)
 
 
 async def _submission(request: Request, settings: Settings) -> Submission:
@@ -232,6 +289,27 @@ async def list_recipients(
         )
     items, cursor = await run_in_threadpool(
         reads.recipient_page, engine, who.scope, campaign_id, status, after, limit
+    )
+    return {"items": items, "next_after": cursor}
+
+
+@router.get(
+    "/campaigns/{campaign_id}/texts",
+    response_model=TextPage,
+    responses=PROBLEMS,
+    summary="The campaign's distinct texts (text_id in the recipients export)",
+)
+async def list_texts(
+    campaign_id: CampaignId,
+    who: CallerDep,
+    engine: EngineDep,
+    after: Annotated[
+        int | None, Query(ge=0, le=2**31 - 1, description="Cursor: next_after")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> Any:
+    items, cursor = await run_in_threadpool(
+        reads.text_page, engine, who.scope, campaign_id, after, limit
     )
     return {"items": items, "next_after": cursor}
 

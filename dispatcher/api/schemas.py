@@ -58,6 +58,17 @@ class CampaignFields(BaseModel):
         description="The provider account to send through (GET /v1/accounts); by default the "
         "first that serves the method",
     )
+    transliterate: bool = Field(
+        False,
+        description="Convert each text to GSM-7 where a character has an equivalent (á→a, "
+        "curly quotes→straight, …→...): 160 characters a segment instead of 70",
+    )
+    number_column: str | None = Field(
+        None,
+        max_length=200,
+        description="CSV: the column with the numbers (default: the first named celular, "
+        "numero, movil, telefono, phone, number, msisdn or gsm, else the first)",
+    )
 
     _check_aware = field_validator("start_at", "expires_at")(_aware)
 
@@ -73,12 +84,22 @@ class CampaignFields(BaseModel):
             callback_url=str(self.callback_url) if self.callback_url else None,
             reply_url=str(self.reply_url) if self.reply_url else None,
             account=self.account,
+            transliterate=self.transliterate,
         )
 
 
+class RecipientWithFields(BaseModel):
+    number: str | int
+    fields: dict[str, str | int | float | None] = Field(
+        default_factory=dict, description="Values for the message's {{placeholders}}"
+    )
+
+
 class CampaignIn(CampaignFields):
-    recipients: list[str | int] = Field(
-        description="Phone numbers as your systems have them: +57 310 211 1111, 3102111111, ..."
+    recipients: list[str | int | RecipientWithFields] = Field(
+        description="Phone numbers as your systems have them (+57 310 211 1111, 3102111111, "
+        '...), or {"number": ..., "fields": {"nombre": "Ana"}} for a message with '
+        "{{placeholders}}"
     )
 
 
@@ -103,8 +124,10 @@ class InvalidNumber(BaseModel):
     detail: str
 
 
-class CampaignCreated(BaseModel):
-    id: int
+class CampaignDryRun(BaseModel):
+    """What intake found and planned.  Alone: POST /v1/campaigns?dry_run=true, where
+    nothing is stored."""
+
     status: CampaignStatus
     counts: IntakeCounts
     chunks: int
@@ -114,9 +137,20 @@ class CampaignCreated(BaseModel):
     invalid_sample: list[InvalidNumber]
     ignored_columns: list[str] | None = Field(
         None,
-        description="Columns of the CSV that are not the numbers: not stored.  Null for a "
-        "JSON body, and when this answer is an idempotent replay.",
+        description="Columns of the CSV that are neither the numbers nor used by the "
+        "message: not stored.  Null for a JSON body, and when this answer is an idempotent "
+        "replay.",
     )
+    plan: dict[str, Any] | None = Field(
+        None,
+        description="What it will take: texts, requests, segments, encoding, cost, ETA, "
+        "balance, warnings, examples (see the README).  Null for campaigns stored before "
+        "plans were made.",
+    )
+
+
+class CampaignCreated(CampaignDryRun):
+    id: int
     links: dict[str, str]
 
 
@@ -242,6 +276,10 @@ class CampaignDetail(CampaignSummary):
     )
     encoding: str
     segments: int
+    plan: dict[str, Any] | None = Field(
+        description="What intake worked out before sending: texts, requests, segments, "
+        "cost, ETA, balance, warnings, examples"
+    )
     idempotency_key: str | None
     counts: dict[str, Any]
     callback: CallbackState | None = Field(
@@ -263,6 +301,7 @@ class CampaignDetail(CampaignSummary):
             replies={"received": detail.replies_received, "opt_outs": detail.opt_outs},
             encoding=detail.encoding,
             segments=detail.segments,
+            plan=detail.plan,
             idempotency_key=detail.idempotency_key,
             counts={
                 "submitted": detail.submitted,
@@ -284,10 +323,25 @@ class RecipientOut(BaseModel):
     code: int | None
     provider_ref: str | None
     updated_at: datetime
+    detail: str | None = Field(None, description="Why it is invalid, when the reason needs words")
+    text_id: int | None = Field(None, description="Its text: GET /v1/campaigns/{id}/texts")
 
 
 class RecipientPage(BaseModel):
     items: list[RecipientOut]
+    next_after: int | None = Field(description="Pass as ?after= for the next page")
+
+
+class TextOut(BaseModel):
+    id: int
+    text: str
+    encoding: str
+    segments: int
+    numbers: int = Field(description="How many numbers it was for")
+
+
+class TextPage(BaseModel):
+    items: list[TextOut]
     next_after: int | None = Field(description="Pass as ?after= for the next page")
 
 

@@ -19,7 +19,7 @@ from dispatcher import intake
 from dispatcher.api.problems import ApiProblem
 from dispatcher.api.schemas import CampaignFields
 from dispatcher.intake.json_body import JsonCampaign
-from dispatcher.intake.sources import CsvNumbers
+from dispatcher.intake.sources import CsvNumbers, JsonRecipients
 from dispatcher.settings import Settings
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
@@ -106,7 +106,7 @@ async def from_json(request: Request, settings: Settings) -> Submission:
     read once for the fields and once, lazily, for the numbers: never whole in memory."""
     handle = await spool(request, settings.max_upload_bytes)
     try:
-        body = JsonCampaign(handle)
+        body = JsonCampaign(handle, objects=True)
         fields, _count, numbers_digest = body.fields()
         if "recipients" not in fields:
             raise _missing_recipients()
@@ -117,7 +117,8 @@ async def from_json(request: Request, settings: Settings) -> Submission:
         raise
     hasher = intake.RequestHasher(spec, {"kind": "json"})
     hasher.update(numbers_digest.encode())
-    return Submission(spec, body.recipients(), hasher.hexdigest(), handle)
+    recipients = JsonRecipients(body.items(), body.field_names)
+    return Submission(spec, recipients, hasher.hexdigest(), handle)
 
 
 def _missing_recipients() -> ApiProblem:
@@ -145,11 +146,20 @@ def _query_fields(request: Request) -> dict[str, str]:
     return {k: v for k, v in pairs if k in names}
 
 
+def _csv_kind(fields: CampaignFields) -> dict[str, Any]:
+    """What, besides the campaign's fields, makes two CSV submissions the same."""
+    kind: dict[str, Any] = {"kind": "csv"}
+    if fields.number_column is not None:  # without it, the hash stays as it was
+        kind["number_column"] = fields.number_column
+    return kind
+
+
 async def from_csv(request: Request, settings: Settings) -> Submission:
-    spec = _fields(_query_fields(request)).to_spec()
+    fields = _fields(_query_fields(request))
+    spec = fields.to_spec()
     handle = await spool(request, settings.max_upload_bytes)
-    digest = _hash_file(intake.RequestHasher(spec, {"kind": "csv"}), handle)
-    return Submission(spec, CsvNumbers(handle), digest, handle)
+    digest = _hash_file(intake.RequestHasher(spec, _csv_kind(fields)), handle)
+    return Submission(spec, CsvNumbers(handle, fields.number_column), digest, handle)
 
 
 async def from_multipart(request: Request, settings: Settings) -> Submission:
@@ -173,7 +183,11 @@ async def from_multipart(request: Request, settings: Settings) -> Submission:
             "the multipart body needs a file field named 'recipients' with the numbers",
             "invalid-campaign",
         )
-    fields = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("strict",)}
-    spec = _fields(fields).to_spec()
-    digest = _hash_file(intake.RequestHasher(spec, {"kind": "csv"}), upload.file)
-    return Submission(spec, CsvNumbers(upload.file), digest, upload.file)
+    form_fields = {
+        k: v for k, v in form.items() if isinstance(v, str) and k not in ("strict", "dry_run")
+    }
+    fields = _fields(form_fields)
+    spec = fields.to_spec()
+    digest = _hash_file(intake.RequestHasher(spec, _csv_kind(fields)), upload.file)
+    numbers = CsvNumbers(upload.file, fields.number_column)
+    return Submission(spec, numbers, digest, upload.file)

@@ -17,11 +17,12 @@ from sqlalchemy import Engine
 from dispatcher import intake
 from dispatcher.api.schemas import CampaignDetail
 from dispatcher.cli.common import engine, friendly, literal, out
+from dispatcher.domain.forecast import plan_lines
 from dispatcher.domain.message import Method
 from dispatcher.domain.status import CAMPAIGN_FINAL, CampaignStatus, Purpose, RecipientStatus
 from dispatcher.domain.times import human
 from dispatcher.engine import steer
-from dispatcher.intake.sources import csv_numbers
+from dispatcher.intake.sources import CsvNumbers
 from dispatcher.settings import get_settings
 from dispatcher.store import reads
 from dispatcher.store.steering import Steered
@@ -104,10 +105,18 @@ def _eta(eta_s: float | None) -> str:
 @app.command("submit")
 @friendly
 def submit(
-    file: Annotated[Path, typer.Argument(help="CSV: one number per line, or a msisdn column.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV: one number per line, or a header row naming the columns (the numbers' "
+            "and the fields the message's {{placeholders}} use)."
+        ),
+    ],
     tenant: Annotated[str, typer.Option(help="The tenant it belongs to.")],
     name: Annotated[str, typer.Option(help="Campaign name.")],
-    message: Annotated[str, typer.Option(help="The text.")],
+    message: Annotated[
+        str, typer.Option(help="The text; {{column}} is filled from each row's column.")
+    ],
     method: Annotated[Method, typer.Option(help="metodo_envio.")] = Method.ONE_WAY,
     purpose: Annotated[
         Purpose, typer.Option(help="Ley 2300 applies to commercial and collection.")
@@ -118,6 +127,12 @@ def submit(
     ] = None,
     reply_url: Annotated[
         str | None, typer.Option(help="2via: where each reply is POSTed (signed).")
+    ] = None,
+    transliterate: Annotated[
+        bool, typer.Option(help="Convert the texts to GSM-7 where a character has an equivalent.")
+    ] = False,
+    number_column: Annotated[
+        str | None, typer.Option(help="The column with the numbers (default: found by name).")
     ] = None,
     wait: Annotated[bool, typer.Option(help="Show progress until it finishes.")] = False,
 ) -> None:
@@ -131,11 +146,17 @@ def submit(
         priority=priority,
         account=account,
         reply_url=reply_url,
+        transliterate=transliterate,
     )
     with engine() as made, file.open("rb") as handle:
         tenant_id = reads.tenant_id(made, tenant)
         result = intake.submit(
-            made, settings, tenant_id, spec, csv_numbers(handle), request_hash=uuid.uuid4().hex
+            made,
+            settings,
+            tenant_id,
+            spec,
+            CsvNumbers(handle, number_column),
+            request_hash=uuid.uuid4().hex,
         )
         # First what is stored, before anything that could fail: it must not be sent twice.
         print(f"campaign {result.campaign_id} stored", flush=True)
@@ -151,6 +172,8 @@ def submit(
                 f"  line {sample.line}: {literal(repr(sample.value))} {sample.detail}",
                 highlight=False,
             )
+        for label, line in plan_lines(result.plan, settings.window.tz):
+            out.print(f"{label}: {literal(line)}", highlight=False)
         if wait:
             watch(made, result.campaign_id, reads.Clock.of(settings))
 
@@ -185,6 +208,8 @@ def status(
     for key, value in info.recipients.items():
         if value:
             table.add_row(f"recipients {key}", f"{value:,}")
+    for label, line in plan_lines(info.plan, clock.tz) if info.plan else []:
+        table.add_row(label, literal(line))
     out.print(table)
 
 

@@ -25,7 +25,7 @@ from dispatcher.dev import services
 from dispatcher.dev.services import listening_port, quiet_port, wait_until
 from dispatcher.domain.message import Method
 from dispatcher.domain.status import CampaignStatus
-from dispatcher.intake.sources import json_numbers
+from dispatcher.intake.sources import json_recipients
 from dispatcher.provider.simserver import SimulatorServer
 from dispatcher.provider.simulator import DEMO_PASSWORD, DEMO_TOKEN, DEMO_USER, SimConfig
 from dispatcher.settings import Settings, load_settings
@@ -41,7 +41,7 @@ FLOWER_COLUMNS = "name,state,args,result,started,runtime,worker"
 
 
 def submit_numbers(
-    engine: Engine, settings: Settings, tenant_id: int, numbers: list[str], **spec: Any
+    engine: Engine, settings: Settings, tenant_id: int, numbers: list[Any], **spec: Any
 ) -> int:
     """Intake of a list of numbers, as the API does it, for drills and tests."""
     spec.setdefault("name", "drill")
@@ -53,7 +53,7 @@ def submit_numbers(
         settings,
         tenant_id,
         intake.CampaignSpec(**spec),
-        json_numbers(numbers),
+        json_recipients(numbers),
         request_hash=uuid.uuid4().hex,
     ).campaign_id
 
@@ -317,7 +317,7 @@ class Stack:
             services.drop_database(self.pg_server_url, self.db_name)
 
     # -- data -------------------------------------------------------------------------------
-    def submit(self, numbers: list[str], tenant_id: int | None = None, **spec: Any) -> int:
+    def submit(self, numbers: list[Any], tenant_id: int | None = None, **spec: Any) -> int:
         tenant = self.tenant_id if tenant_id is None else tenant_id
         return submit_numbers(self.engine, self.settings, tenant, numbers, **spec)
 

@@ -61,9 +61,21 @@ class MessageInfo:
         return bool(self.links)
 
 
+GSM7 = GSM7_BASIC | GSM7_EXTENDED
+
+
 def encoding_of(text: str) -> Encoding:
-    allowed = GSM7_BASIC | GSM7_EXTENDED
-    return Encoding.GSM7 if all(ch in allowed for ch in text) else Encoding.UCS2
+    return Encoding.GSM7 if GSM7.issuperset(text) else Encoding.UCS2
+
+
+def measure(text: str) -> tuple[Encoding, int, int]:
+    """Encoding, units (septets or UTF-16 code units) and segments: what a text costs."""
+    chars = set(text)
+    if GSM7.issuperset(chars):
+        units = len(text) + sum(text.count(ch) for ch in chars & GSM7_EXTENDED)
+        return Encoding.GSM7, units, segments_for(units, Encoding.GSM7)
+    units = len(text.encode("utf-16-le")) // 2
+    return Encoding.UCS2, units, segments_for(units, Encoding.UCS2)
 
 
 def segments_for(units: int, encoding: Encoding) -> int:
@@ -82,11 +94,7 @@ def find_links(text: str) -> tuple[str, ...]:
 
 def inspect(text: str) -> MessageInfo:
     """Everything we know about a text before sending it."""
-    encoding = encoding_of(text)
-    if encoding is Encoding.GSM7:
-        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
-    else:
-        units = len(text.encode("utf-16-le")) // 2
+    encoding, units, segments = measure(text)
     problem = None
     if not text.strip():
         problem = TextProblem.EMPTY
@@ -96,7 +104,7 @@ def inspect(text: str) -> MessageInfo:
         chars=len(text),
         encoding=encoding,
         units=units,
-        segments=segments_for(units, encoding),
+        segments=segments,
         links=find_links(text),
         problem=problem,
     )

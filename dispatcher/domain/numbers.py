@@ -33,6 +33,9 @@ class InvalidReason(StrEnum):
     NOT_MOBILE = "not_mobile"
     NOT_12_DIGITS_FOR_PROVIDER = "not_12_digits_for_provider"
     SCIENTIFIC_NOTATION = "scientific_notation"
+    # Personalised messages: the number is fine, its text is not.
+    MISSING_FIELD = "missing_field"
+    TOO_LONG = "too_long"
 
 
 REASON_TEXT: dict[InvalidReason, str] = {
@@ -49,6 +52,8 @@ REASON_TEXT: dict[InvalidReason, str] = {
         "a spreadsheet wrote it in scientific notation (3.00111E+09) and its last digits "
         "are lost: format the column as text and export again"
     ),
+    InvalidReason.MISSING_FIELD: "no value for a field the message uses",
+    InvalidReason.TOO_LONG: "its text is over the provider's 765 characters",
 }
 
 

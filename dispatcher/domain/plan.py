@@ -160,6 +160,7 @@ class Block:
 
     numbers: tuple[tuple[int, str], ...]
     attempts: int = 1  # this one included
+    text: str = ""  # the text it carried: a refusal of the text names it
 
 
 @dataclass(frozen=True)
@@ -264,7 +265,8 @@ def _whole_request(
             settle=_all(block, RecipientStatus.FAILED, code_reason(code), code),
             raw=raw,
             http_status=200,
-            error=f"provider answered {code}: {meaning}",
+            error=f"provider answered {code}: {meaning}"
+            + (f"; the text: {block.text!r}" if block.text else ""),
         )
     if action is Action.SPLIT and len(block.numbers) > 1:
         half = len(block.numbers) // 2

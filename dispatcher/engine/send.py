@@ -141,7 +141,7 @@ class Sender:
             if isinstance(attempts, SendResult):
                 return attempts
             claimed_at = time.monotonic()
-            block = Block(job.numbers, attempts)
+            block = Block(job.numbers, attempts, job.row.message)
             try:
                 answer = self.client_for(account).send_block(
                     [m for _n, m in job.numbers],

@@ -68,7 +68,7 @@ def submit_once(
             raise
         return Submitted(stored, replayed=True)
     _count(result)
-    return Submitted(_as_stored(result), replayed=False, result=result)
+    return Submitted(as_stored(result), replayed=False, result=result)
 
 
 def _stored(engine: Engine, tenant_id: int, key: str, request_hash: str) -> StoredIntake | None:
@@ -84,10 +84,10 @@ def _stored(engine: Engine, tenant_id: int, key: str, request_hash: str) -> Stor
     return reads.intake_answer(engine, campaign_id)
 
 
-def _as_stored(result: IntakeResult) -> StoredIntake:
+def as_stored(result: IntakeResult) -> StoredIntake:
     c = result.counts
     return StoredIntake(
-        campaign_id=result.campaign_id,
+        campaign_id=result.campaign_id if result.stored else None,
         status=CampaignStatus.SCHEDULED,
         submitted=c.submitted,
         sendable=c.sendable,
@@ -95,10 +95,11 @@ def _as_stored(result: IntakeResult) -> StoredIntake:
         duplicate=c.duplicate,
         suppressed=c.suppressed,
         chunks=result.chunks,
-        encoding=result.message.encoding.value,
-        segments=result.message.segments,
+        encoding=result.encoding,
+        segments=result.segments,
         invalid_sample=result.invalid_sample,
         reached_today=result.reached_today,
+        plan=result.plan,
     )
 
 

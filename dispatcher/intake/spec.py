@@ -9,8 +9,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from dispatcher.domain.message import MessageInfo, Method, inspect, problem_text
+from dispatcher.domain.message import MAX_TEXT_CHARS, MessageInfo, Method, inspect, problem_text
 from dispatcher.domain.status import Purpose
+from dispatcher.domain.template import Template, TemplateProblem, parse, transliterate
 from dispatcher.egress import callback_problem
 from dispatcher.errors import ValidationFailed
 
@@ -29,6 +30,7 @@ class CampaignSpec:
     callback_url: str | None = None
     account: str | None = None  # None: the first configured account serving the method
     reply_url: str | None = None  # 2via: where replies are forwarded
+    transliterate: bool = False  # each text to GSM-7 where a character has an equivalent
 
     def canonical(self) -> dict[str, Any]:
         data = asdict(self)
@@ -36,8 +38,9 @@ class CampaignSpec:
             data[key] = data[key].isoformat() if data[key] else None
         data["method"] = self.method.value
         data["purpose"] = Purpose(self.purpose).value
-        if data["reply_url"] is None:  # the hash of a request without it stays as it was
-            del data["reply_url"]
+        for key in ("reply_url", "transliterate"):  # without them, the hash stays as it was
+            if not data[key]:
+                del data[key]
         return data
 
 
@@ -56,7 +59,16 @@ class RequestHasher:
         return self._hash.hexdigest()
 
 
-def check_spec(spec: CampaignSpec, links_allowed: bool, allow_private: bool) -> MessageInfo:
+@dataclass(frozen=True)
+class Checked:
+    """A spec that passed: its template, and what is known of its text before any
+    recipient is read (exact for a message without placeholders)."""
+
+    template: Template
+    info: MessageInfo
+
+
+def check_spec(spec: CampaignSpec, links_allowed: bool, allow_private: bool) -> Checked:
     """Refuse what the provider would refuse, and a callback we may not call, before
     storing anything."""
     problems: list[dict[str, str]] = []
@@ -65,8 +77,21 @@ def check_spec(spec: CampaignSpec, links_allowed: bool, allow_private: bool) -> 
             problems.append({"field": name, "detail": "remove the NUL (\\x00) character"})
     if not spec.name.strip():
         problems.append({"field": "name", "detail": "give the campaign a name"})
-    info = inspect(spec.message)
-    if info.problem is not None:
+    try:
+        template = parse(spec.message)
+    except TemplateProblem as exc:
+        problems.append({"field": "message", "detail": str(exc)})
+        template = parse("")
+    # A template is known by its fixed text (placeholders as their defaults or names).
+    text = template.sample()
+    if spec.transliterate:
+        text = transliterate(text)
+    info = inspect(text)
+    if info.problem is not None and spec.message.strip():
+        literals = sum(len(part) for part in template.literals)
+        if not template.personalised or literals > MAX_TEXT_CHARS:
+            problems.append({"field": "message", "detail": problem_text(info.problem, info.chars)})
+    elif info.problem is not None:
         problems.append({"field": "message", "detail": problem_text(info.problem, info.chars)})
     if info.has_link and not links_allowed:
         problems.append(
@@ -93,4 +118,4 @@ def check_spec(spec: CampaignSpec, links_allowed: bool, allow_private: bool) -> 
         problems.append({"field": "expires_at", "detail": "expires_at must be after start_at"})
     if problems:
         raise ValidationFailed("the campaign cannot be sent as it is", problems=problems)
-    return info
+    return Checked(template, info)

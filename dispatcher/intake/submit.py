@@ -8,21 +8,26 @@ chunk table is the outbox the feeder publishes from; intake never talks to Celer
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from itertools import chain, islice
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from dispatcher.accounts import account_for
+from dispatcher.accounts import Account, account_for
+from dispatcher.domain.forecast import PlanFacts, make_plan
 from dispatcher.domain.message import MessageInfo
 from dispatcher.domain.numbers import FastNormaliser, InvalidSample
-from dispatcher.domain.status import LEY_2300, WaitingReason
+from dispatcher.domain.status import LEY_2300, CampaignStatus, WaitingReason
+from dispatcher.domain.template import Template
 from dispatcher.errors import ValidationFailed
 from dispatcher.intake.rows import BATCH, RecipientRows
-from dispatcher.intake.spec import PRIORITIES, CampaignSpec, check_spec
+from dispatcher.intake.sources import NUMBER_COLUMNS, CsvNumbers, Entry, Fielded
+from dispatcher.intake.spec import PRIORITIES, CampaignSpec, Checked, check_spec
+from dispatcher.intake.texts import TextBook
 from dispatcher.settings import Settings
 from dispatcher.store import accounts, recipients, suppressions
 from dispatcher.store import intake as store
@@ -37,11 +42,20 @@ class IntakeResult:
     campaign_id: int
     counts: Tally
     chunks: int
-    message: MessageInfo
+    message: MessageInfo  # the template's own text
+    encoding: str  # of the texts sent: GSM-7, UCS-2 or mixed
+    segments: int  # the most segments a text takes
     invalid_sample: list[InvalidSample] = field(default_factory=list)
     # Commercial and collection: numbers the tenant's campaigns reached today (Ley 2300),
     # which wait for the next permitted day.  None for transactional campaigns.
     reached_today: int | None = None
+    plan: dict[str, Any] = field(default_factory=dict)
+    status: CampaignStatus = CampaignStatus.SCHEDULED
+    stored: bool = True  # False: a dry run, rolled back (campaign_id names nothing)
+
+
+class _DryRun(Exception):
+    pass
 
 
 class _SuppressionCheck:
@@ -71,78 +85,179 @@ def submit(
     settings: Settings,
     tenant_id: int,
     spec: CampaignSpec,
-    numbers: Iterable[tuple[int, str]],
+    numbers: Iterable[tuple[int, str]] | Fielded,
     *,
     request_hash: str | Callable[[], str],
     idempotency_key: str | None = None,
     strict: bool = False,
     allowed_accounts: Collection[str] | None = None,
     now: datetime | None = None,
+    dry_run: bool = False,
 ) -> IntakeResult:
-    """Store a campaign with all its recipients and chunks, or nothing at all.  ``now``:
-    the time it is submitted at (the system's clock by default)."""
+    """Store a campaign with all its recipients, texts and chunks, or nothing at all.
+    ``now``: the time it is submitted at (the system's clock by default).  ``dry_run``:
+    everything is checked and counted as for real, then rolled back."""
+    now = now or datetime.now(UTC)
     account = account_for(settings, spec.method, spec.account, allowed_accounts)
-    info = check_spec(spec, account.links_allowed, settings.callback_allow_private)
+    checked = check_spec(spec, account.links_allowed, settings.callback_allow_private)
+    template = checked.template
     # The first moment at or after start_at that the provider's window and, for commercial
     # and collection messages, Ley 2300 allow: the campaign waits for that, and says why.
     starts = first_permitted(settings, spec)
-    numbers = iter(numbers)
-    head = list(islice(numbers, BATCH))  # all of a small campaign: read before the COPY
+    entries = iter(_entries(numbers, template))
+    head = list(islice(entries, BATCH))  # all of a small campaign: read before the COPY
     small = len(head) < BATCH
-    with engine.connect() as conn, conn.begin():
-        fields = {
-            "tenant_id": tenant_id,
-            "account": account.name,
-            "name": spec.name,
-            "message": spec.message,
-            "method": spec.method,
-            "purpose": spec.purpose,
-            "priority": PRIORITIES[spec.priority],
-            "start_at": spec.start_at,
-            # until the feeder starts it, it waits for its start time
-            "waiting_reason": WaitingReason.START_AT if spec.start_at else None,
-            "next_send_at": starts,
-            "expires_at": spec.expires_at,
-            "idempotency_key": idempotency_key,
-            "callback_url": spec.callback_url,
-            "reply_url": spec.reply_url,
-            "encoding": info.encoding.value,
-            "segments": info.segments,
-        }
-        campaign_id = store.create_campaign(conn, fields)
-        if campaign_id is None:  # the account's first campaign in this database
-            with engine.begin() as other:  # short: the long transaction must not hold it
-                accounts.sync(other, [account])
-            campaign_id = store.create_campaign(conn, fields)
-            assert campaign_id is not None, "the account's row was just made"
-        if small:  # one batch: asked on this connection, then one COPY
-            suppressed: Callable[[list[str]], set[str]] = partial(
-                suppressions.among, conn, account.name
+    outcome: IntakeResult | None = None
+    try:
+        with engine.connect() as conn, conn.begin():
+            outcome = _store(
+                conn, engine, settings, tenant_id, spec, checked, account, starts,
+                chain(head, entries), numbers, small, idempotency_key, strict, now,
+            )  # fmt: skip
+            digest = request_hash() if callable(request_hash) else request_hash
+            store.record_counts(
+                conn,
+                outcome.campaign_id,
+                account.name,
+                outcome.counts,
+                outcome.chunks,
+                digest,
+                outcome.plan,
+                outcome.encoding,
+                outcome.segments,
             )
-        else:  # asked on another connection, batch by batch, while the COPY runs
-            suppressed = _SuppressionCheck(engine, account.name)
-        rows = RecipientRows(
-            campaign_id,
-            settings.chunk_size,
-            settings.max_recipients,
-            FastNormaliser(settings.default_region),
-            suppressed,
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        assert outcome is not None
+        return replace(outcome, stored=False)
+    return outcome
+
+
+def _entries(numbers: Iterable[tuple[int, str]] | Fielded, template: Template) -> Iterable[Entry]:
+    if isinstance(numbers, Fielded):
+        return numbers.entries(template.used_keys)
+    if template.personalised:
+        raise ValidationFailed(
+            f"the message uses {{{{{template.fields[0]}}}}} and the recipients have no fields: "
+            "send a CSV whose header names the columns, or recipients as "
+            '{"number": ..., "fields": {...}}',
+            problems=[{"field": "message", "detail": "placeholders need recipients' fields"}],
         )
-        if small:
-            store.copy_recipients(conn, list(rows.rows(head)))
-        else:
-            store.copy_recipients(conn, rows.rows(chain(head, numbers)))
-        tally = rows.tally
-        _refuse_if_unsendable(tally, rows.sample, strict)
-        spans = rows.spans
-        store.cut_chunks(conn, campaign_id, spans, starts)
-        reached = None
-        if spec.purpose in LEY_2300:
-            today = (now or datetime.now(UTC)).astimezone(settings.window.tz).date()
-            reached = recipients.reached_today(conn, campaign_id, tenant_id, today)
-        digest = request_hash() if callable(request_hash) else request_hash
-        store.record_counts(conn, campaign_id, account.name, tally, len(spans), digest)
-    return IntakeResult(campaign_id, tally, len(spans), info, rows.sample, reached)
+    return ((line, raw, ()) for line, raw in numbers)
+
+
+def _store(
+    conn: Connection,
+    engine: Engine,
+    settings: Settings,
+    tenant_id: int,
+    spec: CampaignSpec,
+    checked: Checked,
+    account: Account,
+    starts: datetime | None,
+    entries: Iterator[Entry],
+    source: object,
+    small: bool,
+    idempotency_key: str | None,
+    strict: bool,
+    now: datetime,
+) -> IntakeResult:
+    info = checked.info
+    fields = {
+        "tenant_id": tenant_id,
+        "account": account.name,
+        "name": spec.name,
+        "message": spec.message,
+        "method": spec.method,
+        "purpose": spec.purpose,
+        "priority": PRIORITIES[spec.priority],
+        "start_at": spec.start_at,
+        # until the feeder starts it, it waits for its start time
+        "waiting_reason": WaitingReason.START_AT if spec.start_at else None,
+        "next_send_at": starts,
+        "expires_at": spec.expires_at,
+        "idempotency_key": idempotency_key,
+        "callback_url": spec.callback_url,
+        "reply_url": spec.reply_url,
+        "encoding": info.encoding.value,
+        "segments": info.segments,
+        "transliterate": spec.transliterate,
+    }
+    campaign_id = store.create_campaign(conn, fields)
+    if campaign_id is None:  # the account's first campaign in this database
+        with engine.begin() as other:  # short: the long transaction must not hold it
+            accounts.sync(other, [account])
+        campaign_id = store.create_campaign(conn, fields)
+        assert campaign_id is not None, "the account's row was just made"
+    if small:  # one batch: asked on this connection, then one COPY
+        suppressed: Callable[[list[str]], set[str]] = partial(
+            suppressions.among, conn, account.name
+        )
+    else:  # asked on another connection, batch by batch, while the COPY runs
+        suppressed = _SuppressionCheck(engine, account.name)
+    texts = TextBook(
+        campaign_id,
+        checked.template,
+        settings.chunk_size,
+        transliterated=spec.transliterate,
+        reserved_words=account.reserved_words,
+        links_allowed=account.links_allowed,
+        account=account.name,
+    )
+    rows = RecipientRows(
+        campaign_id,
+        settings.max_recipients,
+        FastNormaliser(settings.default_region),
+        suppressed,
+        texts,
+    )
+    batches = rows.rows(entries)
+    # One batch is made (asking this connection for suppressions) before the COPY starts.
+    store.copy_recipients(conn, list(batches) if small else batches)
+    tally = rows.tally
+    _refuse_if_unsendable(tally, rows.sample, strict, _column_hint(source))
+    store.cut_chunks(conn, campaign_id, texts, starts)
+    reached = None
+    if spec.purpose in LEY_2300:
+        today = now.astimezone(settings.window.tz).date()
+        reached = recipients.reached_today(conn, campaign_id, tenant_id, today)
+    figures = texts.figures()
+    state = accounts.states(conn, [account.name])
+    plan = make_plan(
+        PlanFacts(
+            **{f: getattr(figures, f) for f in _FIGURES},
+            transliterated=spec.transliterate,
+            reached_today=reached or 0,
+            chunk_size=settings.chunk_size,
+            account=account.name,
+            interval_s=account.block_interval_s,
+            window=settings.window_for(spec.purpose),
+            starts=starts or now,
+            price_per_segment=account.price_per_segment,
+            currency=account.currency,
+            balance=state[0].last_balance if state else None,
+            balance_read_at=state[0].checked_at if state else None,
+        ),
+        now,
+    )
+    return IntakeResult(
+        campaign_id,
+        tally,
+        texts.chunks,
+        info,
+        texts.encoding(),
+        texts.most_segments(),
+        rows.sample,
+        reached,
+        plan,
+    )
+
+
+_FIGURES = (
+    "texts", "requests", "numbers", "segments", "segments_as_written",
+    "segments_transliterated", "gsm7_texts", "ucs2_texts", "ucs2_chars", "examples",
+)  # fmt: skip
 
 
 def first_permitted(settings: Settings, spec: CampaignSpec) -> datetime | None:
@@ -154,13 +269,25 @@ def first_permitted(settings: Settings, spec: CampaignSpec) -> datetime | None:
     return settings.window_for(spec.purpose).next_open(spec.start_at) or spec.start_at
 
 
+def _column_hint(source: object) -> str:
+    guessed = source.guessed_column if isinstance(source, CsvNumbers) else []
+    if not guessed:
+        return ""
+    return (
+        f": the numbers were read from the first column, {guessed[0]!r}, as no column is "
+        f"named {', '.join(NUMBER_COLUMNS)}; name the column or give number_column"
+    )
+
+
 def _sample_problems(sample: list[InvalidSample]) -> list[dict[str, str]]:
     return [
         {"field": "recipients", "detail": f"line {s.line}: {s.value!r} {s.detail}"} for s in sample
     ]
 
 
-def _refuse_if_unsendable(tally: Tally, sample: list[InvalidSample], strict: bool) -> None:
+def _refuse_if_unsendable(
+    tally: Tally, sample: list[InvalidSample], strict: bool, hint: str = ""
+) -> None:
     extra = {"invalid_sample": [asdict(s) for s in sample], "counts": asdict(tally)}
     if tally.submitted == 0:
         raise ValidationFailed(
@@ -177,7 +304,7 @@ def _refuse_if_unsendable(tally: Tally, sample: list[InvalidSample], strict: boo
     if tally.sendable == 0:
         raise ValidationFailed(
             f"no number in the campaign can be sent ({tally.invalid} invalid, "
-            f"{tally.suppressed} suppressed, {tally.duplicate} duplicate)",
+            f"{tally.suppressed} suppressed, {tally.duplicate} duplicate){hint}",
             problems=_sample_problems(sample),
             extra=extra,
         )

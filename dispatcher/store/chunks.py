@@ -190,6 +190,8 @@ def move_numbers(
             size=len(ns),
             n_lo=min(ns),
             n_hi=max(ns),
+            # the same text: a chunk holds numbers of one text
+            text_id=select(Chunk.text_id).where(Chunk.id == source.id).scalar_subquery(),
             status=status,
             not_before=not_before,
             waiting_reason=wait,

@@ -3,32 +3,54 @@ counts, all in the caller's one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from psycopg import Connection as PgConnection
 from sqlalchemy import Connection, bindparam, case, exists, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 
 from dispatcher.domain.status import CampaignStatus, ChunkStatus, RecipientStatus
 from dispatcher.errors import Conflict
 from dispatcher.store import feeding
-from dispatcher.store.tables import COUNTERS, Campaign, Chunk, ProviderAccount
+from dispatcher.store.tables import COUNTERS, Campaign, ProviderAccount
 
 COPY_RECIPIENTS = (
-    "COPY recipient (campaign_id, n, line, chunk_seq, msisdn, status, reason) FROM STDIN"
+    "COPY recipient (campaign_id, n, line, chunk_seq, msisdn, status, reason, text_id, detail) "
+    "FROM STDIN"
+)
+_TEXTS_IN_MEMORY = 4 * 1024 * 1024
+COPY_TEXTS = "COPY campaign_text (campaign_id, id, text, encoding, segments) FROM STDIN"
+COPY_CHUNKS = (
+    "COPY chunk (campaign_id, seq, size, status, not_before, n_lo, n_hi, text_id) FROM STDIN"
 )
 
 
 @dataclass(frozen=True, slots=True)
-class Span:
-    """One chunk cut by intake: its size and the first and last ``n`` in it."""
+class Batch:
+    """A batch of recipient rows as COPY text (``campaign_id, n, line, chunk_seq, msisdn,
+    status, reason, text_id, detail``) and the rows of the texts first met in it
+    (``campaign_id, id, text, encoding, segments``)."""
 
-    size: int
-    n_lo: int
-    n_hi: int
+    recipients: str
+    texts: str
+
+
+class ChunkCuts(Protocol):
+    """Intake's chunks, one entry per seq: size, first and last n, text."""
+
+    @property
+    def chunk_size(self) -> Iterable[int]: ...
+    @property
+    def chunk_lo(self) -> Iterable[int]: ...
+    @property
+    def chunk_hi(self) -> Iterable[int]: ...
+    @property
+    def chunk_text(self) -> Iterable[int]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +66,7 @@ class Tally:
 _CREATE_FIELDS = (
     "tenant_id", "account", "name", "message", "method", "purpose", "priority", "start_at",
     "waiting_reason", "next_send_at", "expires_at", "idempotency_key", "callback_url",
-    "reply_url", "encoding", "segments",
+    "reply_url", "encoding", "segments", "transliterate",
 )  # fmt: skip
 
 
@@ -71,6 +93,7 @@ def create_campaign(conn: Connection, fields: dict[str, Any]) -> int | None:
     if unknown := set(fields).difference(_CREATE_FIELDS):
         raise ValueError(f"not a campaign field here: {', '.join(sorted(unknown))}")
     params = {f"v_{name}": fields.get(name) for name in _CREATE_FIELDS}
+    params["v_transliterate"] = bool(fields.get("transliterate"))
     try:
         campaign_id = conn.execute(_CREATE, params).scalar()
     except IntegrityError:
@@ -78,35 +101,46 @@ def create_campaign(conn: Connection, fields: dict[str, Any]) -> int | None:
     return None if campaign_id is None else int(campaign_id)
 
 
-def copy_recipients(conn: Connection, blocks: Iterable[str]) -> None:
-    """Recipient rows as COPY text (``campaign_id, n, line, chunk_seq, msisdn, status,
-    reason``), block by block: nothing is held whole in memory."""
+def copy_recipients(conn: Connection, batches: Iterable[Batch]) -> None:
+    """Recipient rows and the texts they point at, batch by batch: nothing is held whole
+    in memory.  The recipients go in one COPY, so Postgres stores a batch while the next
+    is made (one COPY a batch would wait for each); the texts wait in a spool file (on
+    disk past 4 MB) and follow in a second COPY."""
     raw: PgConnection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
-    with raw.cursor() as cur, cur.copy(COPY_RECIPIENTS) as copy:
-        for block in blocks:
-            copy.write(block)
+    with (
+        tempfile.SpooledTemporaryFile(max_size=_TEXTS_IN_MEMORY, mode="w+") as texts,
+        raw.cursor() as cur,
+    ):
+        with cur.copy(COPY_RECIPIENTS) as copy:
+            for batch in batches:
+                copy.write(batch.recipients)
+                if batch.texts:
+                    texts.write(batch.texts)
+        texts.seek(0)
+        with cur.copy(COPY_TEXTS) as copy:
+            while block := texts.read(1 << 20):
+                copy.write(block)
 
 
 def cut_chunks(
-    conn: Connection, campaign_id: int, spans: Sequence[Span], not_before: datetime | None
+    conn: Connection, campaign_id: int, cuts: ChunkCuts, not_before: datetime | None
 ) -> None:
-    if not spans:
-        return
-    conn.execute(
-        insert(Chunk),
-        [
-            {
-                "campaign_id": campaign_id,
-                "seq": seq,
-                "size": span.size,
-                "status": ChunkStatus.READY,
-                "not_before": not_before,
-                "n_lo": span.n_lo,
-                "n_hi": span.n_hi,
-            }
-            for seq, span in enumerate(spans)
-        ],
-    )
+    """The ``ready`` chunks, by COPY: a campaign of a million texts has a million."""
+    raw: PgConnection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
+    when = "\\N" if not_before is None else not_before.isoformat()
+    head = f"{campaign_id}\t"
+    ready = ChunkStatus.READY.value
+    with raw.cursor() as cur, cur.copy(COPY_CHUNKS) as copy:
+        rows: list[str] = []
+        for seq, (size, lo, hi, text) in enumerate(
+            zip(cuts.chunk_size, cuts.chunk_lo, cuts.chunk_hi, cuts.chunk_text, strict=True)
+        ):
+            rows.append(f"{head}{seq}\t{size}\t{ready}\t{when}\t{lo}\t{hi}\t{text}\n")
+            if len(rows) >= 10_000:
+                copy.write("".join(rows))
+                rows.clear()
+        if rows:
+            copy.write("".join(rows))
 
 
 # Intake's last statement, right before its commit: the counts, and whether the account
@@ -138,6 +172,9 @@ _COUNTS = (
             Campaign.suppressed: bindparam("suppressed"),
             Campaign.chunks: bindparam("n_chunks"),
             Campaign.request_hash: bindparam("digest"),
+            Campaign.plan: bindparam("plan", type_=JSONB),
+            Campaign.encoding: bindparam("encoding"),
+            Campaign.segments: bindparam("segments"),
             COUNTERS[RecipientStatus.PENDING]: bindparam("sendable"),
             COUNTERS[RecipientStatus.INVALID]: bindparam("invalid"),
             COUNTERS[RecipientStatus.SUPPRESSED]: bindparam("suppressed"),
@@ -153,6 +190,9 @@ def record_counts(
     tally: Tally,
     chunks: int,
     request_hash: str,
+    plan: dict[str, Any],
+    encoding: str,
+    segments: int,
 ) -> None:
     """Intake's counts, the counters the engine moves from here on, and the account's
     pause (see ``_ACCOUNT``).  The last statement before intake commits."""
@@ -161,6 +201,9 @@ def record_counts(
         "its_account": account,
         "n_chunks": chunks,
         "digest": request_hash,
+        "plan": plan,
+        "encoding": encoding,
+        "segments": segments,
     }
     conn.execute(_COUNTS, {**asdict(tally), **params})
     feeding.announce_ready(conn)

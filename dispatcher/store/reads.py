@@ -40,18 +40,22 @@ from dispatcher.store.rows import (
     FinishedCampaign,
     RecipientRow,
     StoredIntake,
+    TextRow,
 )
 from dispatcher.store.tables import (
     COUNTERS,
     CallbackDelivery,
     Campaign,
+    CampaignText,
     Chunk,
     Recipient,
     Tenant,
 )
 
 SAMPLE_SIZE = 20
-CSV_COLUMNS = ("msisdn", "status", "reason", "code", "provider_ref", "updated_at")
+CSV_COLUMNS = (
+    "msisdn", "status", "reason", "code", "provider_ref", "updated_at", "detail", "text_id",
+)  # fmt: skip
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -103,6 +107,7 @@ _DETAIL = (
     Campaign.n_opt_outs,
     Campaign.encoding,
     Campaign.segments,
+    Campaign.plan,
     Campaign.idempotency_key,
     Campaign.submitted,
     Campaign.duplicate,
@@ -262,6 +267,7 @@ def campaign_detail(
         opt_outs=row.n_opt_outs,
         encoding=row.encoding,
         segments=row.segments,
+        plan=row.plan,
         idempotency_key=row.idempotency_key,
         submitted=row.submitted,
         invalid=row.invalid,
@@ -353,6 +359,8 @@ RECIPIENT_COLUMNS = (
     Recipient.code,
     Recipient.provider_ref,
     Recipient.updated_at,
+    Recipient.detail,  # why invalid, when the reason needs words (missing_field, too_long)
+    Recipient.text_id,  # its text: GET /v1/campaigns/{id}/texts
 )
 
 
@@ -392,6 +400,8 @@ def recipient_row(row: Any) -> RecipientRow:
         row.code,
         row.provider_ref,
         row.updated_at,
+        row.detail,
+        row.text_id,
     )
 
 
@@ -441,6 +451,30 @@ def recipients_csv(
     return csv_lines(CSV_COLUMNS, stream(engine, query))
 
 
+def text_page(
+    engine: Engine, tenant_id: int | None, campaign_id: int, after: int | None, limit: int
+) -> tuple[list[TextRow], int | None]:
+    """A campaign's distinct texts, with how many numbers each was for (its chunks'
+    sizes: a chunk holds one text)."""
+    numbers = (
+        select(func.coalesce(func.sum(Chunk.size), 0))
+        .where(Chunk.campaign_id == campaign_id, Chunk.text_id == CampaignText.id)
+        .scalar_subquery()
+    )
+    query = (
+        select(CampaignText.id, CampaignText.text, CampaignText.encoding, CampaignText.segments)
+        .add_columns(numbers.label("numbers"))
+        .where(CampaignText.campaign_id == campaign_id)
+        .order_by(CampaignText.id)
+    )
+    if after is not None:
+        query = query.where(CampaignText.id > after)
+    with engine.connect() as conn:
+        check_owner(conn, campaign_id, tenant_id)
+        items, last = page(conn, query, limit, lambda r: TextRow(*r))
+    return items, (last.id if last else None)
+
+
 def by_idempotency_key(engine: Engine, tenant_id: int, key: str) -> tuple[int, str] | None:
     """The campaign stored under this key, and its request's hash."""
     with engine.connect() as conn:
@@ -463,6 +497,7 @@ _INTAKE = select(
     Campaign.chunks,
     Campaign.encoding,
     Campaign.segments,
+    Campaign.plan,
 ).where(Campaign.id == bindparam("campaign_id"))
 
 
@@ -484,13 +519,14 @@ def intake_answer(engine: Engine, campaign_id: int) -> StoredIntake:
         encoding=row.encoding,
         segments=row.segments,
         invalid_sample=sample,
+        plan=row.plan,
     )
 
 
 def invalid_sample(conn: Connection, campaign_id: int) -> list[InvalidSample]:
     """The first numbers intake refused, with their line and reason."""
     invalid = conn.execute(
-        select(Recipient.line, Recipient.msisdn, Recipient.reason)
+        select(Recipient.line, Recipient.msisdn, Recipient.reason, Recipient.detail)
         .where(
             Recipient.campaign_id == campaign_id,
             Recipient.status == RecipientStatus.INVALID,
@@ -504,7 +540,7 @@ def invalid_sample(conn: Connection, campaign_id: int) -> list[InvalidSample]:
             line=r.line,
             value=r.msisdn,
             reason=r.reason,
-            detail=REASON_TEXT.get(InvalidReason(r.reason), r.reason),
+            detail=r.detail or REASON_TEXT.get(InvalidReason(r.reason), r.reason),
         )
         for r in invalid
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from dispatcher.domain.message import Method
 from dispatcher.domain.numbers import InvalidSample
@@ -124,6 +125,7 @@ class CampaignDetailView:
     opt_outs: int
     encoding: str
     segments: int
+    plan: dict[str, Any] | None
     idempotency_key: str | None
     submitted: int
     invalid: int
@@ -156,13 +158,26 @@ class RecipientRow:
     code: int | None
     provider_ref: str | None
     updated_at: datetime
+    detail: str | None = None
+    text_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextRow:
+    """One distinct text of a campaign."""
+
+    id: int
+    text: str
+    encoding: str
+    segments: int
+    numbers: int
 
 
 @dataclass(frozen=True, slots=True)
 class StoredIntake:
     """What intake answered for a stored campaign: its counts and refused numbers."""
 
-    campaign_id: int
+    campaign_id: int | None  # None: a dry run
     status: CampaignStatus
     submitted: int
     sendable: int
@@ -174,6 +189,7 @@ class StoredIntake:
     segments: int
     invalid_sample: list[InvalidSample]
     reached_today: int | None = None  # at intake (Ley 2300); None on a replay
+    plan: dict[str, Any] | None = None  # None: stored before plans were made
 
 
 @dataclass(frozen=True, slots=True)

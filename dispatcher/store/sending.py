@@ -38,7 +38,7 @@ from dispatcher.store import (
     suppressions,
 )
 from dispatcher.store.rows import ChunkRef, ChunkToSend
-from dispatcher.store.tables import Campaign, Chunk, ProviderAccount
+from dispatcher.store.tables import Campaign, CampaignText, Chunk, ProviderAccount
 
 _READ = (
     select(
@@ -53,13 +53,18 @@ _READ = (
         Campaign.tenant_id,
         Campaign.account,
         ProviderAccount.paused,
-        Campaign.message,
+        # The chunk's one text; a campaign stored before texts has only its message.
+        func.coalesce(CampaignText.text, Campaign.message).label("message"),
         Campaign.method,
         Campaign.purpose,
         Campaign.expires_at,
     )
     .join(Campaign, Campaign.id == Chunk.campaign_id)
     .join(ProviderAccount, ProviderAccount.name == Campaign.account)
+    .outerjoin(
+        CampaignText,
+        (CampaignText.campaign_id == Chunk.campaign_id) & (CampaignText.id == Chunk.text_id),
+    )
     .where(Chunk.id == bindparam("chunk_id"))
 )
 

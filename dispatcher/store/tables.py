@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -36,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy import (
     text as sql,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, mapped_column
 
 from dispatcher.domain.message import Method
@@ -200,6 +201,10 @@ class Campaign(Base):
     reply_url: Mapped[str | None] = mapped_column(Text)
     encoding: Mapped[str] = mapped_column(String(8))
     segments: Mapped[int] = mapped_column(SmallInteger)
+    # What intake worked out before anything was sent: texts, requests, segments, cost,
+    # time, balance, warnings (domain.forecast).  Null for campaigns stored before it.
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    transliterate: Mapped[bool] = mapped_column(Boolean, server_default=sql("false"))
     submitted: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
     sendable: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
     invalid: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
@@ -253,6 +258,8 @@ class Chunk(Base):
     # recipient primary key, with no second index to slow down intake's COPY.
     n_lo: Mapped[int] = mapped_column(Integer)
     n_hi: Mapped[int] = mapped_column(Integer)
+    # The one text its request carries (campaign_text.id): a chunk holds numbers of one text.
+    text_id: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
     status: Mapped[str] = mapped_column(String(16))
     not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     waiting_reason: Mapped[str | None] = mapped_column(String(16))
@@ -282,7 +289,25 @@ class Recipient(Base):
     reason: Mapped[str | None] = mapped_column(String(64))
     code: Mapped[int | None] = mapped_column(BigInteger)
     provider_ref: Mapped[str | None] = mapped_column(String(32))
+    # Its text (campaign_text.id); null when it is not sent (invalid, suppressed) and for
+    # campaigns stored before texts (their text is the message).
+    text_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(Text)  # why invalid, when the reason needs it
     updated_at: Mapped[datetime] = _now()
+
+
+class CampaignText(Base):
+    """Each distinct text of a campaign, once: the message itself (id 0) or what its
+    template rendered for its recipients.  No foreign key, like recipient: intake COPYs
+    them in its one transaction."""
+
+    __tablename__ = "campaign_text"
+
+    campaign_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    encoding: Mapped[str] = mapped_column(String(8))
+    segments: Mapped[int] = mapped_column(SmallInteger)
 
 
 class Suppression(Base):

@@ -76,7 +76,7 @@ def bare_copy(conninfo: str, campaign_id: int) -> tuple[float, float, int]:
     and (b) one without indexes; return both times and the row count."""
     with psycopg.connect(conninfo) as conn:
         buf = io.BytesIO()
-        cols = "campaign_id, n, line, chunk_seq, msisdn, status, reason"
+        cols = "campaign_id, n, line, chunk_seq, msisdn, status, reason, text_id, detail"
         with conn.cursor().copy(
             f"COPY (SELECT {cols} FROM recipient WHERE campaign_id = {campaign_id}) TO STDOUT"  # noqa: S608
         ) as cp:

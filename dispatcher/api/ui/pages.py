@@ -15,6 +15,7 @@ from dispatcher.api import account as account_api
 from dispatcher.api.schemas import CampaignDetail, CampaignSummary
 from dispatcher.api.ui import chart
 from dispatcher.api.ui.web import PageError, call, engine_of, render, session, settings_of
+from dispatcher.domain.forecast import plan_lines
 from dispatcher.domain.numbers import normalise
 from dispatcher.domain.status import CampaignStatus, RecipientStatus
 from dispatcher.store import glance, reads
@@ -143,6 +144,7 @@ async def campaign(
         done=DONE.get(done or ""),
         pace_per_min=pace,
         chart_alt=chart.describe(minutes, pace),
+        plan=plan_lines(detail.plan, settings.window.tz) if detail.plan else None,
     )
 
 

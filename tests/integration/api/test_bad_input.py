@@ -155,7 +155,16 @@ def test_the_export_escapes_cells_a_spreadsheet_would_run(
     ).json()["id"]
     export = api.get(f"/v1/campaigns/{cid}/recipients", params={"format": "csv"}, headers=auth)
     rows = list(csv.DictReader(io.StringIO(export.text)))
-    assert list(rows[0]) == ["msisdn", "status", "reason", "code", "provider_ref", "updated_at"]
+    assert list(rows[0]) == [
+        "msisdn",
+        "status",
+        "reason",
+        "code",
+        "provider_ref",
+        "updated_at",
+        "detail",
+        "text_id",
+    ]
     cells = [r["msisdn"] for r in rows]
     assert cells == ["573102111111", "'=cmd|' /C calc'!A0", "'@SUM(1)", "'+1 abc", "'-2+3"]
     assert all(not c.startswith(("=", "+", "-", "@")) for r in rows for c in r.values())

@@ -50,7 +50,7 @@ def test_a_pause_that_commits_during_intake_waits_for_it_and_marks_the_campaign(
     with engine.connect() as intake, intake.begin():
         campaign_id = store.create_campaign(intake, _fields(tenant.id))
         assert campaign_id is not None
-        store.record_counts(intake, campaign_id, "default", TALLY, 1, "hash")
+        store.record_counts(intake, campaign_id, "default", TALLY, 1, "hash", {}, "GSM-7", 1)
 
         def pause() -> None:
             with engine.begin() as conn:
@@ -76,5 +76,5 @@ def test_a_pause_committed_before_intake_ends_is_seen_by_its_last_statement(
         assert campaign_id is not None
         with engine.begin() as other:  # commits while intake's COPY would be running
             accounts.pause(other, "default", PauseReason.MAINTENANCE)
-        store.record_counts(intake, campaign_id, "default", TALLY, 1, "hash")
+        store.record_counts(intake, campaign_id, "default", TALLY, 1, "hash", {}, "GSM-7", 1)
     assert _waiting(engine, campaign_id) == WaitingReason.MAINTENANCE

@@ -1,0 +1,181 @@
+"""A campaign's plan, worked out at intake before anything is sent: how many texts and
+requests, segments and encoding, what it costs, whether the balance covers it, and when
+it will be done at the account's pace inside its window.  Pure: figures in, a JSON-ready
+dict out (the API's 201, the campaign's detail, the CLI and the page show it as is)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from dispatcher.domain.times import human, iso
+from dispatcher.domain.window import SendWindow
+
+# Past this many open periods (about 27 years of days), the window is as good as shut.
+_MAX_PERIODS = 10_000
+_MANY_TEXTS_SHARE = 100  # warn when texts exceed numbers / 100
+
+
+@dataclass(frozen=True)
+class PlanFacts:
+    """Everything the plan is made of."""
+
+    texts: int
+    requests: int
+    numbers: int
+    segments: int  # as sent
+    segments_as_written: int
+    segments_transliterated: int
+    transliterated: bool
+    gsm7_texts: int
+    ucs2_texts: int
+    ucs2_chars: list[str]
+    examples: list[tuple[str, str]]
+    reached_today: int  # of numbers: they wait for the next permitted day (Ley 2300)
+    chunk_size: int
+    account: str
+    interval_s: float
+    window: SendWindow
+    starts: datetime  # the first moment it may send (start_at, or now)
+    price_per_segment: Decimal | None
+    currency: str
+    balance: Decimal | None
+    balance_read_at: datetime | None
+
+
+def done_at(window: SendWindow, start: datetime, seconds: float) -> datetime | None:
+    """When ``seconds`` of sending that starts at ``start`` end, counting only the time
+    the window is open; None when it never opens."""
+    at, left = start, max(seconds, 0.0)
+    for _ in range(_MAX_PERIODS):
+        if not window.is_open(at):
+            opens = window.next_open(at)
+            if opens is None:
+                return None
+            at = opens
+        closes = window.closes_at(at)
+        if closes is None or (closes - at).total_seconds() >= left:
+            return at + timedelta(seconds=left)
+        left -= (closes - at).total_seconds()
+        at = closes
+    return None
+
+
+def duration_text(seconds: float) -> str:
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:,.0f} h"
+    if seconds >= 120:
+        return f"{seconds / 60:,.0f} min"
+    return f"{seconds:,.0f} s"
+
+
+def make_plan(f: PlanFacts, now: datetime) -> dict[str, Any]:
+    start = max(f.starts, now)
+    # Numbers reached today go on the next permitted day: their requests after the rest.
+    later = min(math.ceil(f.reached_today / f.chunk_size), f.requests) if f.reached_today else 0
+    first = done_at(f.window, start, (f.requests - later) * f.interval_s)
+    end = first
+    if later and first is not None:
+        tomorrow = f.window.next_day_open(start) or start
+        end = done_at(f.window, max(first, tomorrow), later * f.interval_s)
+    warnings: list[str] = []
+    if f.texts > 1 and f.texts > f.numbers / _MANY_TEXTS_SHARE:
+        warnings.append(
+            f"{f.texts:,} distinct texts: {f.requests:,} requests, about "
+            f"{duration_text(f.requests * f.interval_s)} at one request every "
+            f"{f.interval_s:g} s on account {f.account}"
+        )
+    if f.ucs2_texts and not f.transliterated:
+        chars = " ".join(f.ucs2_chars[:5])
+        warnings.append(
+            f"{f.ucs2_texts:,} of {f.texts:,} texts are UCS-2 because of {chars} (70 characters "
+            f"a segment instead of 160): with transliterate=true they take "
+            f"{f.segments_transliterated:,} segments instead of {f.segments:,}"
+        )
+    if f.reached_today:
+        warnings.append(
+            f"{f.reached_today:,} numbers were reached today by another campaign: Ley 2300 "
+            "allows one message a day, so they wait for the next permitted day"
+        )
+    cost = None
+    need, unit = Decimal(f.segments), "segments"
+    if f.price_per_segment is not None:
+        amount = (f.price_per_segment * f.segments).quantize(Decimal("0.01"))
+        cost = {
+            "segments": f.segments,
+            "price_per_segment": str(f.price_per_segment),
+            "amount": str(amount),
+            "currency": f.currency,
+        }
+        need, unit = amount, f.currency
+    balance = None
+    if f.balance is not None:
+        enough = f.balance >= need
+        balance = {
+            "last": str(f.balance),
+            "read_at": iso(f.balance_read_at) if f.balance_read_at else None,
+            "enough": enough,
+            "compared_with": "amount" if cost else "segments",
+        }
+        if not enough:
+            when = f", read {human(f.balance_read_at, f.window.tz)}" if f.balance_read_at else ""
+            warnings.append(
+                f"the last balance of account {f.account} ({f.balance:,}{when}) does not cover "
+                f"the campaign: it needs {need:,} {unit}; top the account up before it runs out"
+            )
+    return {
+        "texts": f.texts,
+        "requests": f.requests,
+        "numbers": f.numbers,
+        "segments": f.segments,
+        "segments_as_written": f.segments_as_written,
+        "segments_transliterated": f.segments_transliterated,
+        "transliterated": f.transliterated,
+        "encoding": {"gsm7": f.gsm7_texts, "ucs2": f.ucs2_texts},
+        "ucs2_chars": f.ucs2_chars,
+        "eta_s": round((end - now).total_seconds(), 1) if end else None,
+        "done_by": iso(end) if end else None,
+        "cost": cost,
+        "balance": balance,
+        "warnings": warnings,
+        "examples": [{"number": n, "text": t} for n, t in f.examples],
+        "made_at": iso(now),
+    }
+
+
+def plan_lines(plan: dict[str, Any], tz: Any) -> list[tuple[str, str]]:
+    """The plan in words, a (label, text) per line: the CLI and the page show these."""
+    enc = plan["encoding"]
+    kinds = ", ".join(
+        f"{n:,} {name}" for name, n in (("GSM-7", enc["gsm7"]), ("UCS-2", enc["ucs2"])) if n
+    )
+    lines = [
+        (
+            "plan",
+            f"{plan['texts']:,} texts ({kinds}), {plan['requests']:,} requests, "
+            f"{plan['numbers']:,} numbers, {plan['segments']:,} segments"
+            + (" after transliteration" if plan["transliterated"] else ""),
+        )
+    ]
+    if plan["ucs2_chars"]:
+        lines.append(("plan UCS-2 because of", " ".join(plan["ucs2_chars"])))
+    if plan.get("done_by"):
+        done = datetime.fromisoformat(plan["done_by"].replace("Z", "+00:00"))
+        lines.append(("plan done by", f"{human(done, tz)} (as planned at intake)"))
+    if cost := plan.get("cost"):
+        lines.append(
+            (
+                "plan cost",
+                f"{Decimal(cost['amount']):,} {cost['currency']} ({cost['segments']:,} segments "
+                f"at {cost['price_per_segment']})",
+            )
+        )
+    if balance := plan.get("balance"):
+        enough = "covers it" if balance["enough"] else "does NOT cover it"
+        lines.append(("plan balance", f"{Decimal(balance['last']):,}: {enough}"))
+    lines += [("plan warning", w) for w in plan["warnings"]]
+    lines += [("plan example", f"{e['number']}: {e['text']}") for e in plan["examples"]]
+    return lines
