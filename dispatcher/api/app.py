@@ -22,6 +22,7 @@ from dispatcher.api import (
     suppressions,
     ui,
 )
+from dispatcher.api.clean_input import RefuseControlCharacters
 from dispatcher.api.schemas import CampaignIn
 from dispatcher.api.timing import ServerTiming
 from dispatcher.engine import presence
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(inbound.router)
     app.include_router(health.router)
     ui.install(app)
+    app.add_middleware(RefuseControlCharacters)
     app.add_middleware(ServerTiming)
 
     def openapi() -> dict[str, object]:

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
 from dispatcher import intake
-from dispatcher.api.deps import CallerDep, EngineDep, SettingsDep
+from dispatcher.api.deps import CallerDep, EngineDep, OperatorDep, SettingsDep
 from dispatcher.api.problems import ApiProblem
 from dispatcher.api.schemas import (
     ActionResult,
@@ -356,9 +356,9 @@ async def cancel_campaign(campaign_id: CampaignId, who: CallerDep, engine: Engin
     response_model=UncertainResolved,
     responses=PROBLEMS,
 )
-async def requeue_uncertain(campaign_id: CampaignId, who: CallerDep, engine: EngineDep) -> Any:
-    """Send the uncertain recipients again: only when the provider's report shows they
-    did not go out (otherwise they get the message twice)."""
+async def requeue_uncertain(campaign_id: CampaignId, who: OperatorDep, engine: EngineDep) -> Any:
+    """Operators: send the uncertain recipients again, only when the provider's report
+    shows they did not go out (otherwise they get the message twice)."""
     moved = await run_in_threadpool(steer.requeue_uncertain, engine, campaign_id, who.scope)
     return {"id": campaign_id, "recipients": moved, "now": RecipientStatus.PENDING}
 
@@ -370,14 +370,14 @@ async def requeue_uncertain(campaign_id: CampaignId, who: CallerDep, engine: Eng
 )
 async def close_uncertain(
     campaign_id: CampaignId,
-    who: CallerDep,
+    who: OperatorDep,
     engine: EngineDep,
     outcome: Annotated[
         Literal["accepted", "rejected"],
         Query(alias="as", description="What the provider's report says happened to them"),
     ],
 ) -> Any:
-    """Record what the provider's web report says about the uncertain recipients."""
+    """Operators: record what the provider's web report says of the uncertain recipients."""
     closed = await run_in_threadpool(
         steer.close_uncertain, engine, campaign_id, who.scope, RecipientStatus(outcome)
     )

@@ -177,8 +177,10 @@ async def metrics(
     """Prometheus.  With METRICS_TOKEN set, only with ``Authorization: Bearer <token>``:
     the figures span every tenant."""
     if settings.metrics_token is not None:
-        expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
-        if not hmac.compare_digest((authorization or "").encode(), expected):
+        expected = settings.metrics_token.get_secret_value().encode()
+        scheme, _, given = (authorization or "").strip().partition(" ")
+        given_ok = hmac.compare_digest(given.strip().encode(), expected)
+        if scheme.lower() != "bearer" or not given_ok:  # the scheme in any case (RFC 9110)
             return problem(
                 401,
                 "send the metrics token as 'Authorization: Bearer <PREGONERO_METRICS_TOKEN>'",

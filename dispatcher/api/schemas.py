@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
@@ -26,9 +26,18 @@ from dispatcher.store.rows import CampaignDetailView, CampaignView
 Priority = Literal["normal", "high"]
 
 
+# start_at and expires_at: within this of now (a typo otherwise; and a date near year 1 or
+# 9999 with an offset cannot be read back).
+WITHIN = timedelta(days=366)
+
+
 def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
+    if value is None:
+        return value
+    if value.tzinfo is None:
         raise ValueError("include a UTC offset, for example 2026-11-25T08:00:00-05:00")
+    if not 2000 <= value.year <= 2100 or abs(value - datetime.now(UTC)) > WITHIN:
+        raise ValueError(f"give a time within a year of now, not {value.isoformat()}")
     return value
 
 

@@ -113,6 +113,11 @@ def apikey_create(
     if accounts is not None:
         allowed = [a.strip() for a in accounts.split(",") if a.strip()]
         known = {a.name for a in configured_accounts(get_settings())}
+        if not allowed:  # a key that may use no account can do nothing
+            raise ConfigError(
+                "--accounts names no account: give one or more of "
+                f"{', '.join(sorted(known))}, or leave --accounts out for all of them"
+            )
         if unknown := [a for a in allowed if a not in known]:
             raise ConfigError(
                 f"no provider account {', '.join(unknown)}; configured: {', '.join(sorted(known))}"
@@ -143,7 +148,7 @@ def apikey_list() -> None:
             k.prefix,
             escape(k.tenant),
             k.role,
-            ", ".join(k.accounts) if k.accounts else "all",
+            "all" if k.accounts is None else ", ".join(k.accounts) or "none",
             escape(k.label or ""),
             human(k.created_at, tz),
             human(k.last_used_at, tz, ""),

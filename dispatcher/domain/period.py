@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo
 from dispatcher.domain.fields import BadField
 
 MAX_DAYS = 366
+# Dates people may ask about: anything else is a typo, and near year 1 or 9999 the
+# arithmetic of a day more or an offset overflows.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 class BadPeriod(BadField):
@@ -29,6 +32,7 @@ def _when(field: str, value: str, tz: ZoneInfo, *, end: bool) -> datetime:
     except ValueError:
         pass
     else:  # a whole day: from its first instant; "to" includes it
+        _in_years(field, day)  # checked before any arithmetic
         first = datetime.combine(day, time(0), tz)
         return first + timedelta(days=1) if end else first
     try:
@@ -39,7 +43,13 @@ def _when(field: str, value: str, tz: ZoneInfo, *, end: bool) -> datetime:
         ) from None
     if moment.tzinfo is None:
         raise BadPeriod(field, f"{value[:40]!r} has no offset: add one (-05:00) or give a date")
+    _in_years(field, moment.date())
     return moment
+
+
+def _in_years(field: str, day: date) -> None:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise BadPeriod(field, f"{day.isoformat()} is outside {FIRST_YEAR}-{LAST_YEAR}")
 
 
 def period(start: str, end: str, tz: ZoneInfo) -> Period:

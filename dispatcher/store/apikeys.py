@@ -104,8 +104,11 @@ def create_key(
     role: Role = Role.TENANT,
     accounts: Sequence[str] | None = None,
 ) -> str:
-    """Create the tenant if needed and a new key for it; return the key (shown once)."""
+    """Create the tenant if needed and a new key for it; return the key (shown once).
+    ``accounts``: the provider accounts it may use (None: all; an empty list is refused)."""
     tenant = _check_tenant_name(tenant)
+    if accounts is not None and not list(accounts):
+        raise ValidationFailed("a key limited to no provider account could do nothing")
     prefix = secrets.token_hex(4)
     key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     with engine.begin() as conn:
@@ -188,6 +191,8 @@ def list_keys(engine: Engine) -> list[KeyInfo]:
             .order_by(ApiKey.id)
         )
         return [
-            KeyInfo(*row[:6], Role(row.role), tuple(row.accounts) if row.accounts else None)
+            KeyInfo(
+                *row[:6], Role(row.role), tuple(row.accounts) if row.accounts is not None else None
+            )
             for row in rows
         ]

@@ -11,7 +11,7 @@ pass without asking the database for ids.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -32,13 +32,18 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    case,
     func,
+    literal,
+    null,
 )
 from sqlalchemy import (
     text as sql,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeDecorator
 
 from dispatcher.domain.message import Method
 from dispatcher.domain.status import (
@@ -68,6 +73,22 @@ METHODS = tuple(Method)
 def _in(column: str, values: Iterable[StrEnum]) -> str:
     """A CHECK or index condition; the values are our own enum members, never input."""
     return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class SafeTime(TypeDecorator[datetime]):
+    """A ``timestamptz`` read back only between 1900 and 2200: psycopg cannot read a
+    Postgres timestamp outside Python's years, and a list must not fail on one row.
+    Outside that range it reads as null."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def column_expression(self, column: ColumnElement[datetime]) -> ColumnElement[datetime]:
+        return case((column.between(_READABLE_FROM, _READABLE_TO), column), else_=null())
+
+
+_READABLE_FROM = literal(datetime(1900, 1, 1, tzinfo=UTC), DateTime(timezone=True))
+_READABLE_TO = literal(datetime(2200, 1, 1, tzinfo=UTC), DateTime(timezone=True))
 
 
 class Base(DeclarativeBase):
@@ -192,9 +213,11 @@ class Campaign(Base):
     status: Mapped[str] = mapped_column(String(16))
     waiting_reason: Mapped[str | None] = mapped_column(String(32))
     failure_reason: Mapped[str | None] = mapped_column(Text)
-    start_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    next_send_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Times a request gave: read through SafeTime, so a row stored before they were
+    # checked (year 1, year 9999 with an offset) never breaks a list.
+    start_at: Mapped[datetime | None] = mapped_column(SafeTime())
+    expires_at: Mapped[datetime | None] = mapped_column(SafeTime())
+    next_send_at: Mapped[datetime | None] = mapped_column(SafeTime())
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
     callback_url: Mapped[str | None] = mapped_column(Text)

@@ -88,9 +88,10 @@ def operator(who: Session) -> None:
 
 
 def same_origin(request: Request) -> None:
-    """A form posted from another site is refused even before its token is read."""
+    """A form posted from another site is refused even before its token is read.
+    ``Origin: null`` (a sandboxed frame, a redirect across sites) is another site too."""
     origin = request.headers.get("origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
+    if origin and (origin == "null" or urlsplit(origin).netloc != request.url.netloc):
         raise PageError(403, "this form came from another site; nothing was done")
 
 

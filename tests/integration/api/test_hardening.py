@@ -1,0 +1,98 @@
+"""Hardening II (issue 24), one test per finding fixed here: control characters refused
+in one place, uncertain recipients are an operator's to resolve, ``Origin: null`` is a
+foreign origin, a key limited to no account is refused, the bearer scheme in any case."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from dispatcher.domain.status import Role
+from dispatcher.errors import ValidationFailed
+from dispatcher.settings import Settings, load_settings
+from dispatcher.store.apikeys import create_key, list_keys
+from tests.builders import a_campaign, a_tenant
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kw"),
+    [
+        ("get", "/v1/campaigns", {"params": {"tenant": "\x00"}}),
+        ("get", "/ui/campaigns", {"params": {"tenant": "a\x00b"}}),
+        ("get", "/v1/suppressions", {"params": {"after": "\x00"}}),
+        ("delete", "/v1/suppressions/3105555555", {"params": {"why": "x\x00y"}}),
+        ("post", "/v1/suppressions", {"json": {"numbers": ["3105555555"], "reason": "a\x00"}}),
+        ("post", "/v1/suppressions", {"json": {"numbers": ["3105555555"], "reason": "a\x07"}}),
+        ("get", "/v1/campaigns/%00", {}),
+    ],
+)
+def test_control_characters_get_a_422_never_a_500(
+    api: TestClient, engine: Engine, method: str, path: str, kw: dict[str, object]
+) -> None:
+    operator = a_tenant(engine, role=Role.OPERATOR)
+    answer = getattr(api, method)(path, headers=operator.auth, **kw)
+    assert answer.status_code == 422, answer.text
+    assert "control character" in answer.json()["detail"]
+
+
+def test_line_breaks_in_a_message_are_fine(api: TestClient, engine: Engine) -> None:
+    tenant = a_tenant(engine)
+    r = api.post(
+        "/v1/campaigns",
+        json={"name": "n", "message": "Hola\nhasta\tluego", "recipients": ["3100000001"]},
+        headers=tenant.auth,
+    )
+    assert r.status_code == 201, r.text
+
+
+def test_uncertain_recipients_are_an_operators_to_resolve(
+    api: TestClient, engine: Engine, settings: Settings
+) -> None:
+    tenant = a_tenant(engine)
+    cid = a_campaign(engine, settings, tenant.id, ["573100000001"])
+    for action, params in (("requeue-uncertain", {}), ("close-uncertain", {"as": "accepted"})):
+        refused = api.post(f"/v1/campaigns/{cid}/{action}", params=params, headers=tenant.auth)
+        assert refused.status_code == 403 and "operator" in refused.json()["detail"]
+        operator = a_tenant(engine, role=Role.OPERATOR)
+        done = api.post(f"/v1/campaigns/{cid}/{action}", params=params, headers=operator.auth)
+        assert done.status_code == 200 and done.json()["recipients"] == 0
+
+
+def test_a_form_with_origin_null_is_refused(api: TestClient, engine: Engine) -> None:
+    tenant = a_tenant(engine)
+    answer = api.post(
+        "/ui/sign-in",
+        data={"key": tenant.key},
+        headers={"Origin": "null"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 403 and "ui_session" not in answer.cookies
+
+
+def test_a_key_limited_to_no_account_is_refused(engine: Engine) -> None:
+    with pytest.raises(ValidationFailed, match="no provider account"):
+        create_key(engine, "acme-none", accounts=[])
+    create_key(engine, "acme-some", accounts=["default"])
+    shown = {k.tenant: k.accounts for k in list_keys(engine)}
+    assert shown["acme-some"] == ("default",)
+
+
+def test_the_bearer_scheme_in_any_case(api: TestClient, engine: Engine, migrated_url: str) -> None:
+    tenant = a_tenant(engine)
+    for scheme in ("bearer", "BEARER", "Bearer"):
+        got = api.get("/v1/campaigns", headers={"Authorization": f"{scheme} {tenant.key}"})
+        assert got.status_code == 200, scheme
+    from dispatcher.api.app import create_app
+
+    guarded = load_settings(database_url=migrated_url, metrics_token="m-secret-token")
+    with TestClient(create_app(guarded, engine)) as client:
+        for scheme in ("bearer", "BEARER", "Bearer"):
+            got = client.get("/metrics", headers={"Authorization": f"{scheme} m-secret-token"})
+            assert got.status_code == 200, scheme
+        assert (
+            client.get("/metrics", headers={"Authorization": "Basic m-secret-token"}).status_code
+            == 401
+        )
