@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from dispatcher.engine import balance, callbacks, feed
 from dispatcher.engine.send import SendResult
 from dispatcher.store.rows import QueuedChunk
@@ -38,13 +36,7 @@ def poll_balance() -> dict[str, str]:
     return balance.poll_balance(rt.engine, rt.settings, rt.client_for)
 
 
-_callback_http: httpx.Client | None = None
-
-
 @app.task(name=Task.CALLBACKS)
 def deliver_callbacks() -> dict[str, Any]:
-    global _callback_http
-    if _callback_http is None:
-        _callback_http = httpx.Client(follow_redirects=False)
     rt = runtime()
-    return {"delivered": callbacks.deliver_due(rt.engine, _callback_http, rt.settings)}
+    return {"delivered": callbacks.deliver_due(rt.engine, rt.settings)}

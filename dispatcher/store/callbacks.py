@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +21,6 @@ from dispatcher.store.rows import FinishedCampaign
 from dispatcher.store.tables import CallbackDelivery, Campaign, Tenant
 
 FINISHED = "campaign.finished"
-RUN_LOCK = 0x5052_4543  # "PREC": one delivery run at a time
 GIVE_UP_AFTER = timedelta(days=1)
 
 
@@ -33,18 +33,7 @@ class Delivery:
     attempts: int
     secret: str
     created_at: datetime
-
-
-def try_run_lock(conn: Connection) -> bool:
-    """A session-scoped advisory lock held by the connection for the whole run."""
-    taken = bool(conn.execute(select(func.pg_try_advisory_lock(RUN_LOCK))).scalar())
-    conn.commit()
-    return taken
-
-
-def release_run_lock(conn: Connection) -> None:
-    conn.execute(select(func.pg_advisory_unlock(RUN_LOCK)))
-    conn.commit()
+    tenant_id: int = 0
 
 
 def enqueue_finished(engine: Engine, limit: int = 100) -> int:
@@ -107,11 +96,15 @@ def due_count(conn: Connection) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def claim_next(conn: Connection, lease_s: float) -> Delivery | None:
-    """The next due delivery, claimed for ``lease_s``: no other deliverer takes it."""
+def claim_next(
+    conn: Connection, lease_s: float, busy_tenants: Collection[int] = ()
+) -> Delivery | None:
+    """The next due delivery, claimed for ``lease_s``: no other deliverer takes it.  Not
+    one of ``busy_tenants``' (their receivers are being called): one slow receiver
+    holds back only its own tenant."""
     due = (
         select(CallbackDelivery.id)
-        .where(_CLAIMABLE)
+        .where(_CLAIMABLE, CallbackDelivery.tenant_id.not_in(list(busy_tenants)))
         .order_by(CallbackDelivery.next_at)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -141,7 +134,14 @@ def claim_next(conn: Connection, lease_s: float) -> Delivery | None:
         select(Tenant.callback_secret).where(Tenant.id == row.tenant_id)
     ).scalar_one()
     return Delivery(
-        row.id, row.campaign_id, row.url, row.body, row.attempts, secret, row.created_at
+        row.id,
+        row.campaign_id,
+        row.url,
+        row.body,
+        row.attempts,
+        secret,
+        row.created_at,
+        row.tenant_id,
     )
 
 

@@ -190,9 +190,8 @@ def test_a_reply_is_forwarded_signed_once(
     cid = h.submit(numbers, method="2via", reply_url=receiver.url)
     h.run()
     reply(api, numbers[1], "Salir")
-    with httpx.Client() as client:
-        callbacks.deliver_due(h.engine, client, h.settings)
-        callbacks.deliver_due(h.engine, client, h.settings)
+    callbacks.deliver_due(h.engine, h.settings)
+    callbacks.deliver_due(h.engine, h.settings)
     replies = [(hd, b) for hd, b in receiver.got if json.loads(b)["event"] == "reply.received"]
     assert len(replies) == 1
     headers, body = replies[0]
