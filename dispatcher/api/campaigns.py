@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
 from dispatcher import intake
-from dispatcher.api.deps import CallerDep, EngineDep, OperatorDep, SettingsDep
+from dispatcher.api.deps import CallerDep, EngineDep, OperatorDep, SettingsDep, in_reach
 from dispatcher.api.problems import ApiProblem
 from dispatcher.api.schemas import (
     ActionResult,
@@ -36,7 +36,8 @@ from dispatcher.store import reads, reports
 from dispatcher.store.apikeys import Caller
 from dispatcher.store.rows import StoredIntake
 
-router = APIRouter(prefix="/v1", tags=["campaigns"])
+# Every route with a campaign_id is within a key's --accounts (deps.in_reach).
+router = APIRouter(prefix="/v1", tags=["campaigns"], dependencies=[Depends(in_reach)])
 CampaignId = Annotated[int, Path(ge=1, le=2**62, description="The campaign's id")]
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -248,7 +249,15 @@ async def list_campaigns(
 ) -> dict[str, Any]:
     clock = reads.Clock.of(settings)
     items, cursor = await run_in_threadpool(
-        reads.campaign_page, engine, who.scope, status, before, limit, clock, tenant
+        reads.campaign_page,
+        engine,
+        who.scope,
+        status,
+        before,
+        limit,
+        clock,
+        tenant,
+        None if who.is_operator else who.accounts,
     )
     return {"items": [CampaignSummary.of(c, clock) for c in items], "next_before": cursor}
 

@@ -9,9 +9,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
+from dispatcher.api import throttle
 from dispatcher.api.problems import ApiProblem
 from dispatcher.settings import Settings
-from dispatcher.store import sessions
+from dispatcher.store import reads, sessions
 from dispatcher.store.apikeys import Caller, authenticate
 
 # The operator page's session (/ui).  It authorises reads of the JSON API too (the page
@@ -55,8 +56,10 @@ async def caller(
         )
         error.headers = {"WWW-Authenticate": "Bearer"}
         raise error
+    throttle.check(request)
     found = await run_in_threadpool(authenticate, engine, credentials.credentials)
     if found is None:
+        throttle.failed(request)
         error = ApiProblem(401, "the API key is unknown or revoked", slug="unauthorised")
         error.headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
         raise error
@@ -78,3 +81,16 @@ async def operator(who: CallerDep) -> Caller:
 
 
 OperatorDep = Annotated[Caller, Depends(operator)]
+
+
+async def in_reach(request: Request, who: CallerDep, engine: EngineDep) -> None:
+    """A key limited to some provider accounts (``--accounts``) reads and steers only
+    their campaigns: any route with a ``campaign_id`` checks it."""
+    campaign_id = str(request.path_params.get("campaign_id", ""))
+    if not campaign_id.isdigit() or len(campaign_id) > 18:  # the route's own check says why
+        return
+    if who.accounts is None or who.is_operator:
+        return
+    account = await run_in_threadpool(reads.campaign_account, engine, int(campaign_id))
+    if account not in who.accounts:
+        raise reads.out_of_reach(int(campaign_id))

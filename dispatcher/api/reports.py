@@ -22,6 +22,7 @@ from dispatcher.domain.period import Period, period
 from dispatcher.domain.status import RecipientStatus
 from dispatcher.settings import Settings
 from dispatcher.store import reports
+from dispatcher.store.apikeys import Caller
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 CSV = {**PROBLEMS, 200: {"content": {"text/csv": {}}}}
@@ -117,7 +118,7 @@ async def outcomes(
 ) -> Any:
     span = _period(start, to, settings)
     if format == "csv":
-        rows = await run_in_threadpool(reports.outcomes_csv, engine, span, who.scope)
+        rows = await run_in_threadpool(reports.outcomes_csv, engine, span, who.scope, _reach(who))
         return _csv(rows, f"outcomes-{start}-{to}")
     cursor = None
     if after:
@@ -126,7 +127,7 @@ async def outcomes(
             raise ApiProblem(422, "after is not a cursor this report gave", "invalid-input")
         cursor = (campaign, n)
     items, more = await run_in_threadpool(
-        reports.outcomes_page, engine, span, who.scope, cursor, limit
+        reports.outcomes_page, engine, span, who.scope, cursor, limit, _reach(who)
     )
     return {"items": items, "next_after": f"{more[0]}:{more[1]}" if more else None}
 
@@ -147,7 +148,7 @@ async def summary(
 ) -> Any:
     span = _period(start, to, settings)
     rows = await run_in_threadpool(
-        reports.summary, engine, span, who.scope, group, settings.timezone
+        reports.summary, engine, span, who.scope, group, settings.timezone, _reach(who)
     )
     total = {k: sum(r.counts[k] for r in rows) for k in reports.SUMMARY_COUNTS}
     out = [
@@ -178,9 +179,16 @@ async def inbound(
 ) -> Any:
     span = _period(start, to, settings)
     if format == "csv":
-        rows = await run_in_threadpool(reports.inbound_csv, engine, span, who.scope, attributed)
+        rows = await run_in_threadpool(
+            reports.inbound_csv, engine, span, who.scope, attributed, _reach(who)
+        )
         return _csv(rows, f"inbound-{start}-{to}")
     items, more = await run_in_threadpool(
-        reports.inbound_page, engine, span, who.scope, attributed, after, limit
+        reports.inbound_page, engine, span, who.scope, attributed, after, limit, _reach(who)
     )
     return {"items": items, "next_after": more}
+
+
+def _reach(who: Caller) -> list[str] | None:
+    """A key's ``--accounts``: its reports cover only their campaigns (None: all)."""
+    return None if who.is_operator or who.accounts is None else list(who.accounts)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -159,6 +159,18 @@ def check_owner(conn: Connection, campaign_id: int, tenant_id: int | None) -> No
         raise _not_found(campaign_id)
 
 
+def campaign_account(engine: Engine, campaign_id: int) -> str | None:
+    """The provider account a campaign sends through (None: no such campaign)."""
+    with engine.connect() as conn:
+        account = conn.execute(select(Campaign.account).where(Campaign.id == campaign_id)).scalar()
+    return None if account is None else str(account)
+
+
+def out_of_reach(campaign_id: int) -> NotFound:
+    """What a key limited to other accounts hears of a campaign: as if it did not exist."""
+    return _not_found(campaign_id)
+
+
 def owner(engine: Engine, campaign_id: int) -> int:
     """The tenant a campaign belongs to."""
     with engine.connect() as conn:
@@ -297,10 +309,14 @@ def campaign_page(
     limit: int,
     clock: Clock,
     tenant: str | None = None,
+    accounts: Collection[str] | None = None,
 ) -> tuple[list[CampaignView], int | None]:
     """Newest first, keyset-paged: pass the returned cursor as ``before``; ``tenant``
-    narrows an operator's list to one tenant (by name)."""
+    narrows an operator's list to one tenant (by name), ``accounts`` a key limited to
+    some provider accounts to their campaigns."""
     query = _campaigns(tenant_id, *_SUMMARY).order_by(Campaign.id.desc()).limit(limit + 1)
+    if accounts is not None:
+        query = query.where(Campaign.account.in_(list(accounts)))
     if status is not None:
         query = query.where(Campaign.status == status)
     if tenant is not None:

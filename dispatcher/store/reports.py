@@ -9,7 +9,7 @@ Streams use a server-side cursor: memory does not grow with the report."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any, Literal
 
 from sqlalchemy import Engine, and_, func, select, tuple_
@@ -34,7 +34,10 @@ SUMMARY_COUNTS = ("submitted", *(s.value for s in RecipientStatus), "segments")
 Group = Literal["day", "campaign"]
 
 
-def _in_period(period: Period, tenant_id: int | None) -> Any:
+Accounts = Collection[str] | None  # a key's --accounts: only their campaigns (None: all)
+
+
+def _in_period(period: Period, tenant_id: int | None, accounts: Accounts = None) -> Any:
     """Campaigns whose recipients may have changed in the period, and those recipients."""
     condition = and_(
         Campaign.created_at < period.end,
@@ -43,17 +46,21 @@ def _in_period(period: Period, tenant_id: int | None) -> Any:
         Recipient.updated_at >= period.start,
         Recipient.updated_at < period.end,
     )
+    if accounts is not None:
+        condition = and_(Campaign.account.in_(list(accounts)), condition)
     return condition if tenant_id is None else and_(Campaign.tenant_id == tenant_id, condition)
 
 
 _OUTCOME = (Recipient.campaign_id, *RECIPIENT_COLUMNS)
 
 
-def _outcomes(period: Period, tenant_id: int | None, *extra: Any) -> AnySelect:
+def _outcomes(
+    period: Period, tenant_id: int | None, *extra: Any, accounts: Accounts = None
+) -> AnySelect:
     return (
         select(*_OUTCOME, *extra)
         .select_from(Campaign)
-        .join(Recipient, _in_period(period, tenant_id))
+        .join(Recipient, _in_period(period, tenant_id, accounts))
         .order_by(Recipient.campaign_id, Recipient.n)
     )
 
@@ -64,8 +71,9 @@ def outcomes_page(
     tenant_id: int | None,
     after: tuple[int, int] | None,
     limit: int,
+    accounts: Accounts = None,
 ) -> tuple[list[OutcomeRow], tuple[int, int] | None]:
-    query = _outcomes(period, tenant_id, Recipient.n)
+    query = _outcomes(period, tenant_id, Recipient.n, accounts=accounts)
     if after is not None:
         query = query.where(tuple_(Recipient.campaign_id, Recipient.n) > after)
     with engine.connect() as conn:
@@ -80,12 +88,20 @@ def _outcome(r: Any) -> OutcomeRow:
     )
 
 
-def outcomes_csv(engine: Engine, period: Period, tenant_id: int | None) -> Iterator[str]:
-    return csv_lines(OUTCOME_COLUMNS, stream(engine, _outcomes(period, tenant_id)))
+def outcomes_csv(
+    engine: Engine, period: Period, tenant_id: int | None, accounts: Accounts = None
+) -> Iterator[str]:
+    query = _outcomes(period, tenant_id, accounts=accounts)
+    return csv_lines(OUTCOME_COLUMNS, stream(engine, query))
 
 
 def summary(
-    engine: Engine, period: Period, tenant_id: int | None, group: Group, tz: str
+    engine: Engine,
+    period: Period,
+    tenant_id: int | None,
+    group: Group,
+    tz: str,
+    accounts: Accounts = None,
 ) -> list[SummaryRow]:
     """Recipients by status (each counted once, on its latest change) and the segments
     the provider charges (accepted numbers times the message's segments)."""
@@ -105,7 +121,7 @@ def summary(
     query = (
         select(*keys, *counts)
         .select_from(Campaign)
-        .join(Recipient, _in_period(period, tenant_id))
+        .join(Recipient, _in_period(period, tenant_id, accounts))
         .group_by(*keys)
         .order_by(*keys)
     )
@@ -121,7 +137,9 @@ def summary(
         ]
 
 
-def _inbound(period: Period, tenant_id: int | None, attributed: bool | None) -> AnySelect:
+def _inbound(
+    period: Period, tenant_id: int | None, attributed: bool | None, accounts: Accounts = None
+) -> AnySelect:
     query = select(
         InboundMessage.id,
         InboundMessage.at.label("received_at"),
@@ -135,6 +153,8 @@ def _inbound(period: Period, tenant_id: int | None, attributed: bool | None) -> 
         query = query.join(Campaign, Campaign.id == InboundMessage.campaign_id).where(
             Campaign.tenant_id == tenant_id
         )
+    if accounts is not None:
+        query = query.where(InboundMessage.account.in_(list(accounts)))
     if attributed is not None:
         query = query.where(
             InboundMessage.campaign_id.is_not(None)
@@ -151,8 +171,9 @@ def inbound_page(
     attributed: bool | None,
     after: int | None,
     limit: int,
+    accounts: Accounts = None,
 ) -> tuple[list[InboundRow], int | None]:
-    query = _inbound(period, tenant_id, attributed)
+    query = _inbound(period, tenant_id, attributed, accounts)
     if after is not None:
         query = query.where(InboundMessage.id > after)
     with engine.connect() as conn:
@@ -161,9 +182,14 @@ def inbound_page(
 
 
 def inbound_csv(
-    engine: Engine, period: Period, tenant_id: int | None, attributed: bool | None
+    engine: Engine,
+    period: Period,
+    tenant_id: int | None,
+    attributed: bool | None,
+    accounts: Accounts = None,
 ) -> Iterator[str]:
-    return csv_lines(INBOUND_COLUMNS, stream(engine, _inbound(period, tenant_id, attributed)))
+    query = _inbound(period, tenant_id, attributed, accounts)
+    return csv_lines(INBOUND_COLUMNS, stream(engine, query))
 
 
 def campaign_replies(

@@ -14,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Engine
 
+from dispatcher.api import throttle
 from dispatcher.api.account import one
 from dispatcher.api.deps import SESSION_COOKIE
 from dispatcher.api.ui.web import (
@@ -46,8 +47,19 @@ async def sign_in(request: Request) -> Response:
     form = await request.form()
     key = form.get("key")
     key = key.strip() if isinstance(key, str) else ""
+    if (wait := throttle.throttle_of(request).retry_after(throttle.client_of(request))) is not None:
+        page = render(
+            request,
+            "sign_in.html",
+            None,
+            status_code=429,
+            error=f"Too many failed sign-ins from this address: try again in {wait} s.",
+        )
+        page.headers["Retry-After"] = str(wait)
+        return page
     token = await run_in_threadpool(sessions.start, engine_of(request), key) if key else None
     if token is None:
+        throttle.failed(request)
         return render(
             request,
             "sign_in.html",

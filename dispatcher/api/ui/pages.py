@@ -89,7 +89,15 @@ async def campaigns(
     tenant = (tenant or None) if who.caller.is_operator else None
     clock = reads.Clock.of(settings)
     views, older = await call(
-        reads.campaign_page, engine, who.caller.scope, status, before, PAGE_SIZE, clock, tenant
+        reads.campaign_page,
+        engine,
+        who.caller.scope,
+        status,
+        before,
+        PAGE_SIZE,
+        clock,
+        tenant,
+        None if who.caller.is_operator else who.caller.accounts,
     )
     items = [CampaignSummary.of(view, clock) for view in views]
     tenants = await call(glance.tenant_names, engine) if who.caller.is_operator else []

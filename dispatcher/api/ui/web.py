@@ -20,7 +20,7 @@ from dispatcher.api.deps import SESSION_COOKIE, get_app_settings, get_engine
 from dispatcher.domain.status import CAMPAIGN_ACTIVE, CAMPAIGN_OPEN, CampaignStatus
 from dispatcher.domain.times import human
 from dispatcher.errors import Conflict, Forbidden, NotFound, PregoneroError, ValidationFailed
-from dispatcher.store import sessions
+from dispatcher.store import reads, sessions
 from dispatcher.store.sessions import Session
 
 HERE = Path(__file__).parent
@@ -76,9 +76,19 @@ async def signed_in(request: Request) -> Session | None:
 
 
 async def session(request: Request) -> Session:
+    """The signed-in session; a page or form of a campaign outside its key's
+    ``--accounts`` is a 404, as on /v1."""
     found = await signed_in(request)
     if found is None:
         raise SignInFirst
+    caller = found.caller
+    campaign_id = str(request.path_params.get("campaign_id", ""))
+    if caller.accounts is not None and not caller.is_operator and campaign_id.isdigit():
+        account = await run_in_threadpool(
+            reads.campaign_account, get_engine(request), int(campaign_id)
+        )
+        if account not in caller.accounts:
+            raise PageError(404, str(reads.out_of_reach(int(campaign_id))))
     return found
 
 

@@ -4,6 +4,8 @@ foreign origin, a key limited to no account is refused, the bearer scheme in any
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -96,3 +98,77 @@ def test_the_bearer_scheme_in_any_case(api: TestClient, engine: Engine, migrated
             client.get("/metrics", headers={"Authorization": "Basic m-secret-token"}).status_code
             == 401
         )
+
+
+def test_failed_keys_and_sign_ins_are_throttled_per_address(
+    api: TestClient, engine: Engine
+) -> None:
+    tenant = a_tenant(engine)
+    bad = {"Authorization": "Bearer pgo_nope_nope"}
+    answers = [api.get("/v1/campaigns", headers=bad).status_code for _ in range(21)]
+    assert answers == [401] * 20 + [429]
+    limited = api.get("/v1/campaigns", headers=bad)
+    assert limited.status_code == 429 and 1 <= int(limited.headers["Retry-After"]) <= 60
+    # a good key from the same address waits too: the address is what is counted
+    assert api.get("/v1/campaigns", headers=tenant.auth).status_code == 429
+    page = api.post("/ui/sign-in", data={"key": tenant.key}, follow_redirects=False)
+    assert page.status_code == 429 and "try again in" in page.text
+
+
+def test_sign_in_failures_count_too(api: TestClient, engine: Engine) -> None:
+    tenant = a_tenant(engine)
+    for _ in range(20):
+        assert api.post("/ui/sign-in", data={"key": "pgo_x_y"}).status_code == 401
+    assert api.get("/v1/campaigns", headers=tenant.auth).status_code == 429
+
+
+def test_a_key_limited_to_an_account_sees_and_steers_only_its_campaigns(
+    migrated_url: str, engine: Engine
+) -> None:
+    from dispatcher.api.app import create_app
+
+    two = load_settings(
+        database_url=migrated_url,
+        accounts=[
+            {"name": "oneway", "user": "u1", "token": "t1", "methods": ["1via"]},
+            {"name": "twoway", "user": "u2", "token": "t2", "methods": ["2via"]},
+        ],
+    )
+    tenant = a_tenant(engine)
+    limited = {"Authorization": f"Bearer {create_key(engine, tenant.name, accounts=['oneway'])}"}
+    with TestClient(create_app(two, engine)) as api:
+        mine = api.post(
+            "/v1/campaigns",
+            json={"name": "1", "message": "hola", "recipients": ["3100000001"]},
+            headers=limited,
+        ).json()["id"]
+        other = api.post(
+            "/v1/campaigns",
+            json={"name": "2", "message": "hola", "method": "2via", "recipients": ["3100000002"]},
+            headers=tenant.auth,
+        ).json()["id"]
+        listed = api.get("/v1/campaigns", headers=limited).json()["items"]
+        assert [c["id"] for c in listed] == [mine]
+        for path in ("", "/recipients", "/texts", "/replies"):
+            assert api.get(f"/v1/campaigns/{other}{path}", headers=limited).status_code == 404
+        for action in ("pause", "resume", "cancel"):
+            assert api.post(f"/v1/campaigns/{other}/{action}", headers=limited).status_code == 404
+        assert api.get(f"/v1/campaigns/{mine}", headers=limited).status_code == 200
+        assert api.get(f"/v1/campaigns/{other}", headers=tenant.auth).status_code == 200
+        today = datetime.now(UTC).date()
+        summary = api.get(
+            "/v1/reports/summary",
+            params={
+                "from": str(today - timedelta(days=2)),
+                "to": str(today + timedelta(days=2)),
+                "group": "campaign",
+            },
+            headers=limited,
+        ).json()
+        assert other not in [row["campaign_id"] for row in summary["rows"]]
+        api.cookies.clear()
+        assert (
+            api.post("/ui/sign-in", data={"key": limited["Authorization"][7:]}).status_code == 200
+        )
+        assert api.get(f"/ui/campaigns/{other}").status_code == 404
+        assert f'/ui/campaigns/{other}"' not in api.get("/ui/campaigns").text
