@@ -19,6 +19,7 @@ from dispatcher.accounts import accounts_for
 from dispatcher.api.campaigns import PROBLEMS
 from dispatcher.api.deps import CallerDep, EngineDep, OperatorDep, SettingsDep
 from dispatcher.api.problems import ApiProblem
+from dispatcher.api.throttle import FailureThrottle
 from dispatcher.api.uploads import CSV_TYPES, spool
 from dispatcher.domain.numbers import normalise
 from dispatcher.domain.status import SuppressionSource
@@ -41,6 +42,9 @@ class SuppressionOut(BaseModel):
     source: SuppressionSource
     by: str | None
     at: Any
+    tenant_id: int = Field(
+        0, description="0: for every tenant on the account; else only that tenant's campaigns"
+    )
 
 
 class SuppressionPage(BaseModel):
@@ -132,7 +136,8 @@ async def one_number(
 
     def read() -> dict[str, Any]:
         with engine.connect() as conn:
-            items, _ = suppressions.page(conn, names, number, None, 100)
+            seen_by = None if who.is_operator else who.tenant_id
+            items, _ = suppressions.page(conn, names, number, None, 100, seen_by)
             removed = suppressions.removals(conn, number) if who.is_operator else []
         return {"msisdn": number, "suppressed": items, "removed": [asdict(r) for r in removed]}
 
@@ -175,6 +180,8 @@ async def add_suppressions(
     ] = None,
     reason: Annotated[str | None, Query(pattern=REASON, description="CSV body: why")] = None,
 ) -> Any:
+    if not who.is_operator:
+        _adding_limit(request, who.tenant_id)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     handle = await spool(request, settings.max_upload_bytes)
     try:
@@ -201,10 +208,33 @@ async def add_suppressions(
             source=source,
             by=who.who,
             region=settings.default_region,
+            # a tenant's own list, for its own campaigns; an operator's, for everyone's
+            tenant_id=suppressions.EVERYONE if who.is_operator else who.tenant_id,
         )
     finally:
         handle.close()
     return asdict(result)
+
+
+# A tenant adds its customers' requests a few at a time: at most this many requests a
+# minute (each at most TENANT_MAX numbers), so no tenant can block an audience at speed.
+ADDS_PER_MINUTE = 30
+
+
+def _adding_limit(request: Request, tenant_id: int) -> None:
+    adds: FailureThrottle | None = getattr(request.app.state, "suppression_adds", None)
+    if adds is None:
+        adds = request.app.state.suppression_adds = FailureThrottle(ADDS_PER_MINUTE, 60.0)
+    tenant = str(tenant_id)
+    if (wait := adds.retry_after(tenant)) is not None:
+        error = ApiProblem(
+            429,
+            f"at most {ADDS_PER_MINUTE} additions a minute per tenant: try again in {wait} s",
+            slug="too-many-requests",
+        )
+        error.headers = {"Retry-After": str(wait)}
+        raise error
+    adds.failed(tenant)  # counted like a failure: the same window
 
 
 def _json(

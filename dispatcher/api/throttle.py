@@ -20,6 +20,8 @@ MAX_ADDRESSES = 10_000
 
 
 class FailureThrottle:
+    """At most ``limit`` events a ``window_s`` per key (an address, a tenant)."""
+
     def __init__(
         self,
         limit: int = LIMIT,

@@ -62,8 +62,8 @@ class _SuppressionCheck:
     """Which numbers of a batch are suppressed for the campaign's account, for a campaign
     of several batches: on its own connection, the intake's is busy with the COPY."""
 
-    def __init__(self, engine: Engine, account: str):
-        self._engine, self._account = engine, account
+    def __init__(self, engine: Engine, account: str, tenant_id: int):
+        self._engine, self._account, self._tenant = engine, account, tenant_id
         self._all: set[str] | None = None
         self._decided = False
 
@@ -73,11 +73,12 @@ class _SuppressionCheck:
         with self._engine.connect() as conn:
             if not self._decided:  # a small list is read once, whole
                 self._decided = True
-                if suppressions.count(conn, self._account) <= SUPPRESSION_PRELOAD_MAX:
-                    self._all = suppressions.all_numbers(conn, self._account)
+                listed = suppressions.count(conn, self._account, self._tenant)
+                if listed <= SUPPRESSION_PRELOAD_MAX:
+                    self._all = suppressions.all_numbers(conn, self._account, self._tenant)
             if self._all is not None:
                 return self._all.intersection(numbers)
-            return suppressions.among(conn, self._account, numbers)
+            return suppressions.among(conn, self._account, numbers, self._tenant)
 
 
 def submit(
@@ -192,10 +193,10 @@ def _store(
         assert campaign_id is not None, "the account's row was just made"
     if small:  # one batch: asked on this connection, then one COPY
         suppressed: Callable[[list[str]], set[str]] = partial(
-            suppressions.among, conn, account.name
+            suppressions.among, conn, account.name, tenant_id=tenant_id
         )
     else:  # asked on another connection, batch by batch, while the COPY runs
-        suppressed = _SuppressionCheck(engine, account.name)
+        suppressed = _SuppressionCheck(engine, account.name, tenant_id)
     texts = TextBook(
         campaign_id,
         checked.template,

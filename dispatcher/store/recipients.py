@@ -178,6 +178,7 @@ _DROP_SUPPRESSED = (
         Recipient.status == PENDING,
         Suppression.account == bindparam("account"),
         Suppression.msisdn == Recipient.msisdn,
+        Suppression.tenant_id.in_([0, bindparam("tenant")]),  # everyone's, or its own
     )
     .values(
         status=RecipientStatus.SUPPRESSED,
@@ -187,9 +188,10 @@ _DROP_SUPPRESSED = (
 )
 
 
-def drop_suppressed(conn: Connection, chunk: ChunkRef, account: str) -> int:
-    """Numbers that opted out of the account (or it blocked) after intake are not sent."""
-    params = {**chunk_params(chunk), "account": account}
+def drop_suppressed(conn: Connection, chunk: ChunkRef, account: str, tenant_id: int) -> int:
+    """Numbers that opted out of the account (or it blocked, or the tenant added) after
+    intake are not sent."""
+    params = {**chunk_params(chunk), "account": account, "tenant": tenant_id}
     dropped = int(conn.execute(_DROP_SUPPRESSED, params).rowcount)
     if dropped:
         moves = {(PENDING, RecipientStatus.SUPPRESSED): dropped}
@@ -197,24 +199,32 @@ def drop_suppressed(conn: Connection, chunk: ChunkRef, account: str) -> int:
     return dropped
 
 
-# Each pending number, and whether it is on the account's list now: in the common case
-# (none is) one statement reads what to send.
-_PENDING_CHECKED = (
-    select(Recipient.n, Recipient.msisdn, Suppression.msisdn.is_not(None))
-    .outerjoin(
-        Suppression,
-        and_(Suppression.account == bindparam("account"), Suppression.msisdn == Recipient.msisdn),
+# Each pending number, and whether it is on the account's list now (everyone's entries or
+# the campaign's tenant's): in the common case (none is) one statement reads what to send.
+_LISTED_NOW = (
+    exists()
+    .where(
+        Suppression.account == bindparam("account"),
+        Suppression.msisdn == Recipient.msisdn,
+        Suppression.tenant_id.in_([0, bindparam("tenant")]),
     )
+    .correlate(Recipient)
+)
+_PENDING_CHECKED = (
+    select(Recipient.n, Recipient.msisdn, _LISTED_NOW)
     .where(IN_CHUNK, Recipient.status == PENDING)
     .order_by(Recipient.n)
 )
 
 
-def pending_checked(conn: Connection, chunk: ChunkRef, account: str) -> list[tuple[int, str, bool]]:
+def pending_checked(
+    conn: Connection, chunk: ChunkRef, account: str, tenant_id: int
+) -> list[tuple[int, str, bool]]:
     """The chunk's pending numbers in order, each with whether it is on the account's
-    suppression list now (it opted out, or the provider blocked it, since intake).
-    A read: ``drop_suppressed`` marks those."""
-    rows = conn.execute(_PENDING_CHECKED, {**chunk_params(chunk), "account": account}).all()
+    suppression list now for this tenant (it opted out, the provider blocked it, or the
+    tenant added it since intake).  A read: ``drop_suppressed`` marks those."""
+    params = {**chunk_params(chunk), "account": account, "tenant": tenant_id}
+    rows = conn.execute(_PENDING_CHECKED, params).all()
     return [(int(n), str(m), bool(listed)) for n, m, listed in rows]
 
 

@@ -259,3 +259,4 @@ class SuppressionRow:
     source: str
     by: str | None  # who added it: an API key's prefix, a command, the provider
     at: datetime
+    tenant_id: int = 0  # 0: for every tenant on the account; else only that tenant's

@@ -153,7 +153,7 @@ def still_queued(conn: Connection, chunk_id: int) -> bool:
 
 def pending(conn: Connection, job: ChunkToSend) -> list[tuple[int, str, bool]]:
     """The chunk's pending numbers, each with whether it opted out since intake."""
-    return recipients.pending_checked(conn, job.chunk, job.account)
+    return recipients.pending_checked(conn, job.chunk, job.account, job.tenant_id)
 
 
 def prepare(
@@ -164,7 +164,7 @@ def prepare(
     with only numbers for another day says so (``daily_limit``, until when)."""
     chunk, numbers = job.chunk, plan.numbers
     if plan.suppressed_since_intake:
-        recipients.drop_suppressed(conn, chunk, job.account)
+        recipients.drop_suppressed(conn, chunk, job.account, job.tenant_id)
     waiting = 0
     if numbers and plan.contact_day is not None:
         taken = recipients.reserve_daily_contacts(conn, chunk, job.tenant_id, plan.contact_day)

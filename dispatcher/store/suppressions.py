@@ -10,7 +10,7 @@ list never sits in memory."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +38,7 @@ from dispatcher.store.tables import Suppression, SuppressionRemoval
 
 SAMPLE_SIZE = 20
 _BATCH = 10_000
+EVERYONE = 0  # tenant_id of a suppression for every tenant on the account
 
 
 def add(
@@ -48,13 +49,16 @@ def add(
     reason: str,
     source: SuppressionSource,
     by: str | None,
+    tenant_id: int = EVERYONE,
 ) -> int:
-    """Put numbers (already 12 digits) on these accounts' lists; how many were new."""
+    """Put numbers (already 12 digits) on these accounts' lists (for every tenant, or
+    ``tenant_id``'s campaigns only); how many were new."""
     rows = [
-        {"account": a, "msisdn": m, "reason": reason, "source": source, "by": by}
+        {"account": a, "msisdn": m, "reason": reason, "source": source, "by": by,
+         "tenant_id": tenant_id}
         for a in accounts
         for m in msisdns
-    ]
+    ]  # fmt: skip
     if not rows:
         return 0
     added = conn.execute(
@@ -77,35 +81,56 @@ def add_from_provider(conn: Connection, account: str, msisdns: Sequence[str]) ->
 
 
 def remove(conn: Connection, account: str, msisdn: str, removed_by: str, why: str) -> None:
-    """Take a number off an account's list, keeping what it was, who and why."""
+    """Take a number off an account's list (every tenant's entry), keeping what each
+    was, who and why."""
     gone = conn.execute(
         delete(Suppression)
         .where(Suppression.account == account, Suppression.msisdn == msisdn)
-        .returning(Suppression.reason, Suppression.source, Suppression.by, Suppression.at)
-    ).first()
-    if gone is None:
+        .returning(
+            Suppression.reason,
+            Suppression.source,
+            Suppression.by,
+            Suppression.at,
+            Suppression.tenant_id,
+        )
+    ).all()
+    if not gone:
         raise NotFound(f"{msisdn} is not on the suppression list of the account {account!r}")
     conn.execute(
-        insert(SuppressionRemoval).values(
-            account=account,
-            msisdn=msisdn,
-            reason=gone.reason,
-            source=gone.source,
-            added_by=gone.by,
-            added_at=gone.at,
-            removed_by=removed_by,
-            why=why,
-        )
+        insert(SuppressionRemoval),
+        [
+            {
+                "account": account,
+                "msisdn": msisdn,
+                "tenant_id": row.tenant_id,
+                "reason": row.reason,
+                "source": row.source,
+                "added_by": row.by,
+                "added_at": row.at,
+                "removed_by": removed_by,
+                "why": why,
+            }
+            for row in gone
+        ],
     )
 
 
-def count(conn: Connection, account: str) -> int:
-    query = select(func.count()).select_from(Suppression).where(Suppression.account == account)
+def applies_to(tenant: Any) -> Any:
+    """The suppressions that hold for a tenant's campaigns: everyone's and its own."""
+    return Suppression.tenant_id.in_([EVERYONE, tenant])
+
+
+def count(conn: Connection, account: str, tenant_id: int) -> int:
+    query = (
+        select(func.count())
+        .select_from(Suppression)
+        .where(Suppression.account == account, applies_to(tenant_id))
+    )
     return int(conn.execute(query).scalar_one())
 
 
-def all_numbers(conn: Connection, account: str) -> set[str]:
-    query = select(Suppression.msisdn).where(Suppression.account == account)
+def all_numbers(conn: Connection, account: str, tenant_id: int) -> set[str]:
+    query = select(Suppression.msisdn).where(Suppression.account == account, applies_to(tenant_id))
     return set(conn.execute(query).scalars())
 
 
@@ -113,16 +138,17 @@ def all_numbers(conn: Connection, account: str) -> set[str]:
 _AMONG = select(Suppression.msisdn).where(
     Suppression.account == bindparam("account"),
     Suppression.msisdn == any_(bindparam("msisdns", type_=ARRAY(String))),
+    applies_to(bindparam("tenant")),
 )
 
 
-def among(conn: Connection, account: str, msisdns: Sequence[str]) -> set[str]:
-    """Which of these numbers are suppressed for the account."""
-    params = {"account": account, "msisdns": list(msisdns)}
+def among(conn: Connection, account: str, msisdns: Sequence[str], tenant_id: int) -> set[str]:
+    """Which of these numbers are suppressed for the tenant's campaigns on the account."""
+    params = {"account": account, "msisdns": list(msisdns), "tenant": tenant_id}
     return set(conn.execute(_AMONG, params).scalars())
 
 
-EXPORT_COLUMNS = ("account", "msisdn", "reason", "source", "by", "at")
+EXPORT_COLUMNS = ("account", "msisdn", "reason", "source", "by", "at", "tenant_id")
 _LISTED = select(
     Suppression.account,
     Suppression.msisdn,
@@ -130,13 +156,16 @@ _LISTED = select(
     Suppression.source,
     Suppression.by,
     Suppression.at,
-).order_by(Suppression.account, Suppression.msisdn)
+    Suppression.tenant_id,
+).order_by(Suppression.account, Suppression.msisdn, Suppression.tenant_id)
 
 
-def _listing(accounts: Sequence[str], msisdn: str | None) -> Any:
+def _listing(accounts: Sequence[str], msisdn: str | None, seen_by: int | None = None) -> Any:
     query = _LISTED.where(Suppression.account == any_text(accounts))
     if msisdn is not None:
         query = query.where(Suppression.msisdn == msisdn)
+    if seen_by is not None:  # a tenant: everyone's entries and its own
+        query = query.where(applies_to(seen_by))
     return query
 
 
@@ -146,13 +175,30 @@ def page(
     msisdn: str | None,
     after: tuple[str, str] | None,
     limit: int,
+    seen_by: int | None = None,
 ) -> tuple[list[SuppressionRow], tuple[str, str] | None]:
-    """One page, by account and number; the cursor of the next page (None at the end)."""
-    query = _listing(accounts, msisdn)
+    """One page, by account and number; the cursor of the next page (None at the end).
+    ``seen_by``: a tenant, who sees everyone's entries (their reasons in general words)
+    and its own, never another tenant's."""
+    query = _listing(accounts, msisdn, seen_by)
     if after is not None:
         query = query.where(tuple_(Suppression.account, Suppression.msisdn) > after)
-    rows, last = reads.page(conn, query, limit, lambda r: SuppressionRow(*r))
+    rows, last = reads.page(conn, query, limit, lambda r: _as_seen(SuppressionRow(*r), seen_by))
     return rows, ((last.account, last.msisdn) if last else None)
+
+
+# What a tenant reads of an entry for everyone on the account: the kind, not the words.
+_GENERAL = {
+    SuppressionSource.REPLY.value: "opted out",
+    SuppressionSource.PROVIDER.value: "provider block list",
+}
+
+
+def _as_seen(row: SuppressionRow, seen_by: int | None) -> SuppressionRow:
+    if seen_by is None or row.tenant_id != EVERYONE:
+        return row
+    said = _GENERAL.get(row.source, "on the account's list")
+    return replace(row, reason=said, by=None)
 
 
 def export(engine: Engine, accounts: Sequence[str]) -> Iterator[str]:
@@ -184,6 +230,7 @@ def import_numbers(
     by: str,
     region: str,
     progress: Callable[[int], None] | None = None,
+    tenant_id: int = EVERYONE,
 ) -> Imported:
     """Normalise and add ``(line, raw)`` numbers to the accounts' lists in one
     transaction (all or nothing), streaming: memory does not grow with the list."""
@@ -221,14 +268,20 @@ def import_numbers(
             conn.execute(
                 text(
                     """
-                    INSERT INTO suppression (account, msisdn, reason, source, by)
-                    SELECT a.account, s.msisdn, :reason, :source, :by
+                    INSERT INTO suppression (account, msisdn, reason, source, by, tenant_id)
+                    SELECT a.account, s.msisdn, :reason, :source, :by, :tenant
                     FROM (SELECT DISTINCT msisdn FROM suppress_in) s
                     CROSS JOIN unnest(CAST(:accounts AS varchar[])) AS a(account)
                     ON CONFLICT DO NOTHING
                     """
                 ),
-                {"reason": reason, "source": source.value, "by": by, "accounts": list(accounts)},
+                {
+                    "reason": reason,
+                    "source": source.value,
+                    "by": by,
+                    "accounts": list(accounts),
+                    "tenant": tenant_id,
+                },
             ).rowcount
         )
         result.already = distinct * len(accounts) - result.added

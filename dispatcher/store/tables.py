@@ -335,13 +335,16 @@ class CampaignText(Base):
 
 class Suppression(Base):
     """A number never to be sent again through a provider account (the provider blocks
-    numbers per account, and a person opts out of what reached them)."""
+    numbers per account, and a person opts out of what reached them).  ``tenant_id`` 0:
+    for every tenant on the account (opt-outs, the provider's -8, an operator's list);
+    else the tenant that added it, for its own campaigns only."""
 
     __tablename__ = "suppression"
     __table_args__ = (CheckConstraint(_in("source", SuppressionSource), name="source"),)
 
     account: Mapped[str] = mapped_column(String(64), primary_key=True)
     msisdn: Mapped[str] = mapped_column(String(12), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True, server_default=sql("0"))
     reason: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(16))
     by: Mapped[str | None] = mapped_column(String(200))  # who added it (a key, a reply)
@@ -356,6 +359,7 @@ class SuppressionRemoval(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     account: Mapped[str] = mapped_column(String(64))
     msisdn: Mapped[str] = mapped_column(String(12), index=True)
+    tenant_id: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
     reason: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(16))
     added_by: Mapped[str | None] = mapped_column(String(200))

@@ -172,3 +172,52 @@ def test_a_key_limited_to_an_account_sees_and_steers_only_its_campaigns(
         )
         assert api.get(f"/ui/campaigns/{other}").status_code == 404
         assert f'/ui/campaigns/{other}"' not in api.get("/ui/campaigns").text
+
+
+def test_a_tenants_suppressions_are_its_own(api: TestClient, engine: Engine) -> None:
+    acme, globex = a_tenant(engine), a_tenant(engine)
+    added = api.post(
+        "/v1/suppressions",
+        json={"numbers": ["3105555555"], "reason": "globex debtor lawsuit 2026"},
+        headers=globex.auth,
+    )
+    assert added.status_code == 200, added.text
+    seen = api.get("/v1/suppressions/3105555555", headers=acme.auth).json()
+    assert seen["suppressed"] == []  # another tenant's entry, and its reason, are not acme's
+    own = api.get("/v1/suppressions/3105555555", headers=globex.auth).json()["suppressed"]
+    assert [(s["reason"], s["tenant_id"]) for s in own] == [
+        ("globex debtor lawsuit 2026", globex.id)
+    ]
+    body = {"name": "n", "message": "hola", "recipients": ["3105555555", "3105555556"]}
+    acme_counts = api.post("/v1/campaigns", json=body, headers=acme.auth).json()["counts"]
+    globex_counts = api.post("/v1/campaigns", json=body, headers=globex.auth).json()["counts"]
+    assert (acme_counts["suppressed"], globex_counts["suppressed"]) == (0, 1)
+
+
+def test_everyones_entries_read_in_general_words(api: TestClient, engine: Engine) -> None:
+    from dispatcher.domain.status import SuppressionSource
+    from dispatcher.store import suppressions
+
+    acme = a_tenant(engine)
+    with engine.begin() as conn:
+        suppressions.add(
+            conn, ["default"], ["573107777777"], reason="opted_out",
+            source=SuppressionSource.REPLY, by="reply 42 from 573107777777",
+        )  # fmt: skip
+    [entry] = api.get("/v1/suppressions/3107777777", headers=acme.auth).json()["suppressed"]
+    assert (entry["reason"], entry["by"], entry["tenant_id"]) == ("opted out", None, 0)
+    operator = a_tenant(engine, role=Role.OPERATOR)
+    [full] = api.get("/v1/suppressions/3107777777", headers=operator.auth).json()["suppressed"]
+    assert full["by"] == "reply 42 from 573107777777"
+
+
+def test_adding_suppressions_is_rate_limited_per_tenant(api: TestClient, engine: Engine) -> None:
+    acme, globex = a_tenant(engine), a_tenant(engine)
+    answers = [
+        api.post("/v1/suppressions", json={"numbers": [f"31000000{i:02d}"]}, headers=acme.auth)
+        for i in range(31)
+    ]
+    assert [a.status_code for a in answers] == [200] * 30 + [429]
+    assert int(answers[-1].headers["Retry-After"]) >= 1
+    other = api.post("/v1/suppressions", json={"numbers": ["3100000099"]}, headers=globex.auth)
+    assert other.status_code == 200
