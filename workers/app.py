@@ -21,7 +21,7 @@ from kombu import Queue  # type: ignore[attr-defined]
 
 from dispatcher.logs import formatter, use_json_logs
 from dispatcher.settings import get_settings
-from workers import metrics
+from workers import kombu_fix, metrics
 from workers.constants import BEAT_QUEUE, CALLBACK_QUEUE, SEND_QUEUE, Task
 
 
@@ -144,3 +144,6 @@ def _init_process(**_: object) -> None:
     from workers.runtime import runtime
 
     runtime()
+
+
+kombu_fix.apply()

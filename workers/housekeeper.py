@@ -39,6 +39,7 @@ def start() -> threading.Thread:
         publish,
         lambda: deliver_callbacks.apply_async(),
         record,
+        BrokerWatch(rt.settings.effective_broker_url),
     )
     thread = threading.Thread(
         target=keeper.run_forever,
@@ -52,6 +53,30 @@ def start() -> threading.Thread:
         rt.settings.feed_every_s,
     )
     return thread
+
+
+class BrokerWatch:
+    """Whether a Redis broker lost its queues since the last look: a marker key this
+    process set is gone (Redis keeps nothing on disk here, so a restart empties it).
+    Another broker (RabbitMQ keeps its queues) is never reported lost."""
+
+    MARKER = "pregonero:broker-marker"
+
+    def __init__(self, url: str):
+        self._client = redis.Redis.from_url(url) if url.startswith(("redis", "unix")) else None
+        self._set = False
+
+    def __call__(self) -> bool:
+        if self._client is None:
+            return False
+        try:
+            missing = bool(self._client.set(self.MARKER, "1", nx=True))
+        except redis.RedisError:  # down: nothing to say until it is back
+            return False
+        lost, self._set = missing and self._set, True
+        if lost:
+            log.warning("the broker came back empty: publishing every queued chunk again")
+        return lost
 
 
 def stop() -> None:

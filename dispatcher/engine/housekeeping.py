@@ -45,6 +45,7 @@ class Chore:
 
 
 Record = Callable[[str, int], None]  # (chore, what it did) after each run
+BROKER_CHECK_S = 2.0  # how soon a broker that restarted empty is noticed
 
 
 @dataclass
@@ -55,6 +56,9 @@ class Housekeeper:
     publish: Publish
     deliver_callbacks: Callable[[], None]  # a callback run on a worker (a task)
     record: Record = lambda chore, did: None
+    # True once after the broker lost its queues (a Redis that keeps nothing restarted):
+    # every queued chunk is published again at once instead of after SWEEP_AFTER_S.
+    broker_lost: Callable[[], bool] = lambda: False
     monotonic: Callable[[], float] = time.monotonic
     chores: list[Chore] = field(init=False)
 
@@ -70,6 +74,7 @@ class Housekeeper:
             Chore("expire", 30.0, lambda: recover.expire(engine, self.clock())),
             Chore("probe_maintenance", 30.0, lambda: balance.probe_maintenance(engine, s)),
             Chore("callbacks", 5.0, self._callbacks),
+            Chore("broker", BROKER_CHECK_S, self._broker),
         ]
 
     def _feed(self) -> int:
@@ -77,6 +82,11 @@ class Housekeeper:
 
     def _sweep(self) -> list[object]:
         return list(recover.sweep(self.engine, self.settings, self.publish))
+
+    def _broker(self) -> int:
+        if not self.broker_lost():
+            return 0
+        return len(recover.sweep(self.engine, self.settings, self.publish, broker_lost=True))
 
     def _callbacks(self) -> int:
         """Deliveries are made here; a worker is asked to deliver only when one is due."""

@@ -24,14 +24,18 @@ def release_due(engine: Engine, now: datetime) -> int:
         return chunks.release_due(conn, now)
 
 
-def sweep(engine: Engine, settings: Settings, publish: Publish) -> list[QueuedChunk]:
-    """Re-publish ``queued`` chunks whose message seems lost; duplicates are no-ops."""
+def sweep(
+    engine: Engine, settings: Settings, publish: Publish, *, broker_lost: bool = False
+) -> list[QueuedChunk]:
+    """Re-publish ``queued`` chunks whose message seems lost (every one of them when the
+    broker is known to have lost its queues); duplicates are no-ops at the claim."""
     with engine.begin() as conn:
-        stale = chunks.republish_stale(conn, settings.sweep_after_s)
+        stale = chunks.republish_stale(conn, 0.0 if broker_lost else settings.sweep_after_s)
     for chunk in stale:
         publish(chunk)
     if stale:
-        log.warning("re-published %d queued chunks whose message seemed lost", len(stale))
+        why = "the broker restarted empty" if broker_lost else "their message seemed lost"
+        log.warning("re-published %d queued chunks: %s", len(stale), why)
     return stale
 
 

@@ -173,6 +173,36 @@ def test_redis_killed_while_blocks_are_at_the_provider(stack: Stack) -> None:
     assert_every_answer_recorded_as_given(stack, cid)
 
 
+def test_workers_live_through_redis_restarts_and_sending_resumes_at_once(
+    pg_server_url: str,
+) -> None:
+    """Redis (broker and limiter, keeping nothing) killed three times mid-campaign, with
+    the shipped sweep delay: every worker process is still alive, sending resumes within
+    15 s each time without anyone, and nothing is lost or sent twice."""
+    s = Stack(pg_server_url, block_interval_s=0.2, extra_env={"PREGONERO_SWEEP_AFTER_S": "60"})
+    try:
+        s.start_worker("w1")
+        s.start_worker("w2")
+        s.start_beat()
+        cid = s.submit(Numbers()(20_000))
+        gaps = []
+        for round_ in range(3):
+            wait_until(lambda t=4 * (round_ + 1): len(s.sim.sim.records) >= t, 60, "blocks")
+            s.redis.stop()
+            time.sleep(2)
+            s.redis.start()
+            back, sent = time.time(), len(s.sim.sim.records)
+            wait_until(lambda n=sent: len(s.sim.sim.records) > n, 15, "sending to resume")
+            gaps.append(s.sim.sim.records[sent].started_at - back)
+        s.wait_completed(cid, timeout_s=120)
+        print(f"longest gap after Redis came back: {max(gaps):.1f} s ({gaps})")
+        assert s.exited() == []  # every worker and beat process lived through it
+        assert_never_twice(s)
+        assert s.statuses(cid) == {"accepted": 20_000}
+    finally:
+        s.stop()
+
+
 def test_database_connections_cut_while_blocks_are_at_the_provider(stack: Stack) -> None:
     """pg_terminate_backend on the workers' connections while their requests are out:
     the answers are recorded on new connections; none lost, none twice."""
