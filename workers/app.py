@@ -78,6 +78,8 @@ app.conf.update(
     # in the working tree or a /tmp path every install on the host would share; losing it
     # only makes the balance poll run once at start.  --schedule overrides it.
     beat_schedule_filename=str(_beat_schedule_file()),
+    # Several beats may run (one on standby): only the lease holder schedules.
+    beat_scheduler="workers.leader:LeaderScheduler",
     beat_schedule={
         # Beat's one periodic task: the provider's balance, each BALANCE_POLL_S.  The rest
         # of the housekeeping runs in beat's process without a task per tick

@@ -12,6 +12,7 @@ import redis
 
 from dispatcher.engine.housekeeping import HOUSEKEEPING_KEY, Housekeeper
 from dispatcher.store.feeding import ReadyListener
+from workers.leader import is_leader
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def start() -> threading.Thread:
         lambda: deliver_callbacks.apply_async(),
         record,
         BrokerWatch(rt.settings.effective_broker_url),
+        leader=is_leader,
     )
     thread = threading.Thread(
         target=keeper.run_forever,

@@ -248,6 +248,26 @@ class Stack:
             ],
         )
 
+    def start_standby_beat(self, name: str = "beat2") -> subprocess.Popen[bytes]:
+        """A second beat, as on another host: it waits on standby while the first holds
+        the lease, and takes over when it dies."""
+        proc = self._spawn(
+            name,
+            [
+                str(BIN / "celery"),
+                "-A",
+                "workers",
+                *self._quiet(),
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(self.logs / f"{name}-schedule"),
+            ],
+        )
+        self.others[name] = proc
+        return proc
+
     def _quiet(self) -> list[str]:
         """With JSON logs, no start banner (plain text) from worker or beat: ``celery -q``."""
         return ["--quiet"] if self.settings_env.get("PREGONERO_LOG_FORMAT") == "json" else []

@@ -59,6 +59,8 @@ class Housekeeper:
     # True once after the broker lost its queues (a Redis that keeps nothing restarted):
     # every queued chunk is published again at once instead of after SWEEP_AFTER_S.
     broker_lost: Callable[[], bool] = lambda: False
+    # Whether this beat holds the lease: a beat on standby runs no chore.
+    leader: Callable[[], bool] = lambda: True
     monotonic: Callable[[], float] = time.monotonic
     chores: list[Chore] = field(init=False)
 
@@ -115,6 +117,9 @@ class Housekeeper:
         failures = 0
         while not stop.is_set():
             try:
+                if not self.leader():  # on standby: ask again soon
+                    stop.wait(1.0)
+                    continue
                 wait_s = self.run_due()
                 if listener.wait(wait_s):
                     self.run_due(only="feed")

@@ -3,6 +3,7 @@ the simulator on loopback.  Short intervals; nothing depends on the hour."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -405,5 +406,36 @@ def test_in_flight_places_are_kept_by_a_heartbeat_and_freed_soon_after_a_kill(
         wait_until(lambda: len(s.sim.sim.records) >= 4, 60, "the next request")
         freed_after_s = s.sim.sim.records[3].started_at - killed
         assert freed_after_s < PLACE_LEASE_S + 5, freed_after_s
+    finally:
+        s.stop()
+
+
+def test_a_standby_beat_takes_over_within_30_s_of_the_first_dying(pg_server_url: str) -> None:
+    """Two beats: the one holding the lease schedules and feeds, the other waits; kill -9
+    the first and the standby feeds the next campaign within 30 s."""
+    import signal
+
+    s = Stack(pg_server_url, block_interval_s=0.2)
+    try:
+        s.start_worker("w1")
+        s.start_beat()
+        first = s.submit(Numbers()(2_000))
+        s.wait_completed(first, timeout_s=60)  # the first beat holds the lease and feeds
+        standby = s.start_standby_beat()
+        log = s.logs / "beat2.log"
+        wait_until(lambda: "on standby" in log.read_text(errors="replace"), 30, "standby")
+        assert s.beat is not None
+        os.killpg(s.beat.pid, signal.SIGKILL)
+        s.beat.wait(10)
+        killed_at = time.time()
+        later = s.submit(Numbers(first=50_000)(2_000))
+        s.wait_completed(later, timeout_s=30)
+        sent = [r.started_at for r in s.sim.sim.records if r.started_at > killed_at]
+        print(f"the standby's first block went out {min(sent) - killed_at:.1f} s after the kill")
+        assert min(sent) - killed_at < 30
+        assert "holding the lease" in log.read_text(errors="replace")
+        assert standby.poll() is None
+        assert s.statuses(later) == {"accepted": 2_000}
+        assert_never_twice(s)
     finally:
         s.stop()
