@@ -221,3 +221,17 @@ def test_adding_suppressions_is_rate_limited_per_tenant(api: TestClient, engine:
     assert int(answers[-1].headers["Retry-After"]) >= 1
     other = api.post("/v1/suppressions", json={"numbers": ["3100000099"]}, headers=globex.auth)
     assert other.status_code == 200
+
+
+def test_apikey_create_refuses_an_empty_account_list(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from dispatcher.cli.main import app as cli
+
+    monkeypatch.setenv("PREGONERO_DATABASE_URL", settings.database_url)
+    made = CliRunner().invoke(cli, ["apikey", "create", "--tenant", "acme-empty", "--accounts", ""])
+    assert made.exit_code != 0
+    assert "--accounts names no account" in made.output
+    assert "acme-empty" not in {k.tenant for k in list_keys(engine)}

@@ -51,7 +51,7 @@ def test_chores_run_when_due_and_only_then(h: EngineHarness) -> None:
     k = keeper(h, ticks)
     k.run_due()
     chores = ["release_due", "feed", "sweep", "reap", "finish", "settle"]
-    chores += ["expire", "probe_maintenance", "callbacks"]
+    chores += ["expire", "probe_maintenance", "callbacks", "broker"]
     assert {c.name: c.runs for c in k.chores} == dict.fromkeys(chores, 1)
     ticks.t += h.settings.feed_every_s
     assert k.run_due() <= h.settings.feed_every_s
@@ -61,6 +61,35 @@ def test_chores_run_when_due_and_only_then(h: EngineHarness) -> None:
     k.run_due()
     assert {c.name: c.runs for c in k.chores}["expire"] == 2
     assert h.callback_runs == []  # nothing was due: no task asked for
+
+
+def test_a_broker_that_came_back_empty_gets_every_queued_chunk_again(h: EngineHarness) -> None:
+    h.callback_runs = []  # type: ignore[attr-defined]
+    k = keeper(h)
+    cid = h.submit(h.numbers(3_000))
+    k.run_due(only="feed")
+    queued = h.q("SELECT count(*) FROM chunk WHERE campaign_id = :c AND status = 'queued'", c=cid)
+    fed = len(k.published)  # type: ignore[attr-defined]
+    assert fed == queued[0][0] > 0
+    k.run_due(only="broker")  # the broker is fine: nothing again
+    assert len(k.published) == fed  # type: ignore[attr-defined]
+    k.broker_lost = lambda: True  # it restarted empty
+    k.run_due(only="broker")
+    assert len(k.published) == 2 * fed  # type: ignore[attr-defined]
+
+
+def test_a_beat_on_standby_runs_no_chore(h: EngineHarness) -> None:
+    h.callback_runs = []  # type: ignore[attr-defined]
+    k = keeper(h)
+    k.leader = lambda: False
+    h.submit(h.numbers(10))
+    stop = threading.Event()
+    thread = threading.Thread(target=k.run_forever, args=(stop, ReadyListener(h.engine)))
+    thread.start()
+    time.sleep(1.5)
+    stop.set()
+    thread.join(5)
+    assert all(c.runs == 0 for c in k.chores) and k.published == []  # type: ignore[attr-defined]
 
 
 def test_intake_wakes_the_feeder_at_once(h: EngineHarness) -> None:
