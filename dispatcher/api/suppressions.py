@@ -19,7 +19,7 @@ from dispatcher.accounts import accounts_for
 from dispatcher.api.campaigns import PROBLEMS
 from dispatcher.api.deps import CallerDep, EngineDep, OperatorDep, SettingsDep
 from dispatcher.api.problems import ApiProblem
-from dispatcher.api.throttle import FailureThrottle
+from dispatcher.api.throttle import FailureThrottle, too_many
 from dispatcher.api.uploads import CSV_TYPES, spool
 from dispatcher.domain.numbers import normalise
 from dispatcher.domain.status import SuppressionSource
@@ -227,13 +227,7 @@ def _adding_limit(request: Request, tenant_id: int) -> None:
         adds = request.app.state.suppression_adds = FailureThrottle(ADDS_PER_MINUTE, 60.0)
     tenant = str(tenant_id)
     if (wait := adds.retry_after(tenant)) is not None:
-        error = ApiProblem(
-            429,
-            f"at most {ADDS_PER_MINUTE} additions a minute per tenant: try again in {wait} s",
-            slug="too-many-requests",
-        )
-        error.headers = {"Retry-After": str(wait)}
-        raise error
+        raise too_many(f"at most {ADDS_PER_MINUTE} additions a minute per tenant", wait)
     adds.failed(tenant)  # counted like a failure: the same window
 
 

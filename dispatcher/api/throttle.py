@@ -66,17 +66,18 @@ def throttle_of(request: Request) -> FailureThrottle:
     return throttle
 
 
+def too_many(why: str, wait: int) -> ApiProblem:
+    """A 429 that says why and when to try again (``Retry-After``)."""
+    error = ApiProblem(429, f"{why}: try again in {wait} s", slug="too-many-requests")
+    error.headers = {"Retry-After": str(wait)}
+    return error
+
+
 def check(request: Request) -> None:
     """429 when this client address has failed too often lately."""
     wait = throttle_of(request).retry_after(client_of(request))
     if wait is not None:
-        error = ApiProblem(
-            429,
-            f"too many failed sign-ins or unknown keys from this address: try again in {wait} s",
-            slug="too-many-requests",
-        )
-        error.headers = {"Retry-After": str(wait)}
-        raise error
+        raise too_many("too many failed sign-ins or unknown keys from this address", wait)
 
 
 def failed(request: Request) -> None:

@@ -232,40 +232,18 @@ class Stack:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
 
+    def _beat(self, name: str) -> subprocess.Popen[bytes]:
+        argv = [str(BIN / "celery"), "-A", "workers", *self._quiet(), "beat"]
+        schedule = self.logs / ("beat-schedule" if name == "beat" else f"{name}-schedule")
+        return self._spawn(name, [*argv, "--loglevel", "INFO", "--schedule", str(schedule)])
+
     def start_beat(self) -> None:
-        self.beat = self._spawn(
-            "beat",
-            [
-                str(BIN / "celery"),
-                "-A",
-                "workers",
-                *self._quiet(),
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(self.logs / "beat-schedule"),
-            ],
-        )
+        self.beat = self._beat("beat")
 
     def start_standby_beat(self, name: str = "beat2") -> subprocess.Popen[bytes]:
         """A second beat, as on another host: it waits on standby while the first holds
         the lease, and takes over when it dies."""
-        proc = self._spawn(
-            name,
-            [
-                str(BIN / "celery"),
-                "-A",
-                "workers",
-                *self._quiet(),
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(self.logs / f"{name}-schedule"),
-            ],
-        )
-        self.others[name] = proc
+        proc = self.others[name] = self._beat(name)
         return proc
 
     def _quiet(self) -> list[str]:
