@@ -9,9 +9,13 @@ None for an operator.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from sqlalchemy import Engine
+from psycopg.errors import DeadlockDetected, SerializationFailure
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from dispatcher.accounts import configured_accounts
 from dispatcher.domain.status import PauseReason, RecipientStatus
@@ -19,31 +23,52 @@ from dispatcher.settings import Settings
 from dispatcher.store import accounts, feeding, steering
 from dispatcher.store.steering import Steered
 
+T = TypeVar("T")
+_ATTEMPTS = 3
+
+
+def _once(engine: Engine, change: Callable[[Connection], T]) -> T:
+    """``change`` in one transaction; run again when Postgres chose it as a deadlock's
+    victim (a person's action meeting the engine's locks in the other order, say a cancel
+    while a block of the campaign is being claimed): it then sees what the other did."""
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            with engine.begin() as conn:
+                return change(conn)
+        except OperationalError as exc:
+            retry = isinstance(exc.orig, DeadlockDetected | SerializationFailure)
+            if not retry or attempt == _ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
 
 def pause_campaign(engine: Engine, campaign_id: int, scope: int | None) -> Steered:
     """No block of it starts after this commits; what is at the provider finishes."""
-    with engine.begin() as conn:
-        return steering.pause(conn, campaign_id, scope)
+    return _once(engine, lambda conn: steering.pause(conn, campaign_id, scope))
 
 
 def resume_campaign(engine: Engine, campaign_id: int, scope: int | None) -> Steered:
-    with engine.begin() as conn:
+    def change(conn: Connection) -> Steered:
         feeding.announce_ready(conn)
         return steering.resume(conn, campaign_id, scope, datetime.now(UTC))
+
+    return _once(engine, change)
 
 
 def cancel_campaign(engine: Engine, campaign_id: int, scope: int | None) -> Steered:
     """Unsent numbers become cancelled; a block already at the provider finishes."""
-    with engine.begin() as conn:
-        return steering.cancel(conn, campaign_id, scope)
+    return _once(engine, lambda conn: steering.cancel(conn, campaign_id, scope))
 
 
 def requeue_uncertain(engine: Engine, campaign_id: int, scope: int | None) -> int:
     """The operator's decision (the provider's report shows they did not go out): send
     a campaign's uncertain numbers again; how many will be."""
-    with engine.begin() as conn:
+
+    def change(conn: Connection) -> int:
         feeding.announce_ready(conn)
         return steering.requeue_uncertain(conn, campaign_id, scope)
+
+    return _once(engine, change)
 
 
 def close_uncertain(
@@ -51,8 +76,7 @@ def close_uncertain(
 ) -> int:
     """Record what the provider's report says of the uncertain numbers (accepted or
     rejected); how many were closed."""
-    with engine.begin() as conn:
-        return steering.close_uncertain(conn, campaign_id, scope, outcome)
+    return _once(engine, lambda conn: steering.close_uncertain(conn, campaign_id, scope, outcome))
 
 
 def pause_account(

@@ -16,7 +16,7 @@ import pytest
 
 from dispatcher.dev.services import wait_until
 from dispatcher.dev.stack import Stack
-from dispatcher.store import steering
+from dispatcher.engine import steer
 from dispatcher.store.apikeys import create_key
 from dispatcher.store.reads import tenant_id
 from tests.builders import Numbers
@@ -64,8 +64,7 @@ def test_receivers_that_never_answer_do_not_delay_another_tenants_sending(
         s.wait_completed(s.submit(numbers(1)), timeout_s=60)  # the limiter is warm, as in use
         for _ in range(20):  # finished at once: their callbacks are due
             hooked = s.submit(numbers(1), callback_url=silent)
-            with s.engine.begin() as conn:
-                steering.cancel(conn, hooked, None)
+            steer.cancel_campaign(s.engine, hooked, None)  # as the API does it
         wait_until(  # deliveries are being tried (and hang) right now
             lambda: bool(s.q("SELECT 1 FROM callback_delivery WHERE attempts > 0")), 60, "callbacks"
         )
