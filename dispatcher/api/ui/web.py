@@ -142,6 +142,14 @@ def number(value: int | float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
 
+def rate(value: float | None) -> str:
+    """Numbers a second: a slow pace (one block of 1,000 every 2 s is 500/s, one number
+    every 2 s is 0.5/s) keeps its decimal instead of reading 0."""
+    if value is None:
+        return "—"
+    return f"{value:,.1f}" if value < 10 else f"{value:,.0f}"
+
+
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
@@ -166,7 +174,7 @@ def local(value: datetime | None, tz: ZoneInfo) -> str:
     return human(value, tz)
 
 
-templates.env.filters.update(number=number, duration=duration, eta=eta, local=local)
+templates.env.filters.update(number=number, rate=rate, duration=duration, eta=eta, local=local)
 # Which buttons a campaign gets: the status groups, never their names spelled out.
 templates.env.globals.update(
     ACTIVE=CAMPAIGN_ACTIVE, OPEN=CAMPAIGN_OPEN, PAUSED=CampaignStatus.PAUSED

@@ -15,6 +15,11 @@
 
   // The same words as the server's filters (dispatcher/api/ui/web.py).
   function number(v) { return v === null || v === undefined ? "—" : numbers.format(Math.round(v)); }
+  // as web.rate: a slow pace keeps its decimal instead of reading 0
+  function rate(v) {
+    if (v === null || v === undefined) return "—";
+    return v < 10 ? (Math.round(v * 10) / 10).toFixed(1) : numbers.format(Math.round(v));
+  }
   const offsets = new Intl.DateTimeFormat("en-US", { timeZone: tz, timeZoneName: "shortOffset" });
   function label(d) {
     const part = offsets.formatToParts(d).find((p) => p.type === "timeZoneName");
@@ -82,7 +87,7 @@
       if (bar) bar.value = c.progress;
       set(row, "percent", percent(c.progress, 0));
       counts(row, c.recipients);
-      set(row, "rate", number(c.rate_per_s));
+      set(row, "rate", rate(c.rate_per_s));
       set(row, "eta", eta(c));
       set(row, "started", local(c.started_at));
       set(row, "finished", local(c.finished_at));
@@ -107,7 +112,7 @@
     }
     set(root, "percent", percent(c.progress, 1));
     set(root, "sent", number(c.sent));
-    set(root, "rate", number(c.rate_per_s));
+    set(root, "rate", rate(c.rate_per_s));
     set(root, "eta", eta(c));
     set(root, "started", local(c.started_at));
     set(root, "finished", local(c.finished_at));
