@@ -57,19 +57,28 @@ class RefuseControlCharacters:
         headers = dict(scope.get("headers", []))
         kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         length = headers.get(b"content-length", b"")
-        small = length.isdigit() and int(length) <= SCAN_BODY_MAX
-        if kind not in _SCANNED or not small:
+        if kind not in _SCANNED or (length.isdigit() and int(length) > SCAN_BODY_MAX):
             await self.app(scope, receive, send)
             return
-        messages, body = [], b""
-        while True:
+        # Read (a body sent without a length too) up to SCAN_BODY_MAX; past it, the body
+        # goes on unscanned: a campaign upload, which intake checks itself.
+        messages, body, whole = [], b"", False
+        while len(body) <= SCAN_BODY_MAX:
             message = await receive()
             messages.append(message)
             if message["type"] != "http.request":
                 break
             body += message.get("body", b"")
             if not message.get("more_body"):
+                whole = True
                 break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        if not whole:
+            await self.app(scope, replay, send)
+            return
         if kind == b"application/json":
             bad = _CONTROL.search(body) or _JSON_CONTROL.search(body)
         else:
@@ -77,10 +86,6 @@ class RefuseControlCharacters:
         if bad:
             await _refuse("the body", scope, receive, send)
             return
-
-        async def replay() -> Message:
-            return messages.pop(0) if messages else await receive()
-
         await self.app(scope, replay, send)
 
 

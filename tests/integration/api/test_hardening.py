@@ -235,3 +235,18 @@ def test_apikey_create_refuses_an_empty_account_list(
     assert made.exit_code != 0
     assert "--accounts names no account" in made.output
     assert "acme-empty" not in {k.tenant for k in list_keys(engine)}
+
+
+def test_a_body_sent_without_a_length_is_checked_too(api: TestClient, engine: Engine) -> None:
+    tenant = a_tenant(engine)
+
+    def chunks() -> object:
+        yield b'{"numbers": ["3105555555"], '
+        yield b'"reason": "a\\u0000b"}'
+
+    answer = api.post(
+        "/v1/suppressions",
+        content=chunks(),  # type: ignore[arg-type]
+        headers={**tenant.auth, "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 422 and "control character" in answer.json()["detail"]
