@@ -134,6 +134,14 @@ def test_whole_request_codes(code: int, verdict: Verdict, pause: PauseReason | N
         assert [s.n for s in plan.settle] == [1, 2, 3, 4]
 
 
+def test_a_refused_text_is_named_in_the_failure() -> None:
+    """-9 (reserved words): the campaign's failure says which of its texts it was."""
+    block = Block(BLOCK.numbers, 1, "Hola Ana, préstamo ya")
+    plan = decide_answer(block, whole(-9), WINDOW, NOON)
+    assert plan.verdict is Verdict.FAIL
+    assert plan.error is not None and plan.error.endswith("; the text: 'Hola Ana, préstamo ya'")
+
+
 def test_split_keeps_the_first_half_in_the_chunk() -> None:
     plan = decide_answer(BLOCK, whole(-7), WINDOW, NOON)
     assert plan.split_after == 2
