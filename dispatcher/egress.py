@@ -60,15 +60,11 @@ def pinned(url: str, allow_private: bool) -> Pinned | str:
     host = parts.hostname or ""
     if allow_private:
         return Pinned(url, parts.netloc, host if parts.scheme == "https" else None)
-    try:
-        found = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        return f"names a host that does not resolve ({host})"
-    addresses = [ipaddress.ip_address(address[0]) for *_rest, address in found]
+    addresses = _public_addresses(host, parts.port)
+    if isinstance(addresses, str):
+        return addresses
     if not addresses:
         return f"names a host that does not resolve ({host})"
-    if bad := next((ip for ip in addresses if not is_public(ip)), None):
-        return _not_public(bad)
     ip = addresses[0]
     at = f"[{ip}]" if ip.version == 6 else str(ip)
     netloc = f"{at}:{parts.port}" if parts.port else at
@@ -77,11 +73,21 @@ def pinned(url: str, allow_private: bool) -> Pinned | str:
     return Pinned(target, host_header, host)
 
 
-def _not_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
-    return (
-        f"resolves to {ip}, which is not a public address: callbacks go to the public "
-        "internet only (PREGONERO_CALLBACK_ALLOW_PRIVATE=true lifts this for a simulator)"
-    )
+def _public_addresses(
+    host: str, port: int | None
+) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address] | str:
+    """Every address the name resolves to, each public; else what is wrong."""
+    try:
+        found = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return f"names a host that does not resolve ({host})"
+    addresses = [ipaddress.ip_address(address[0]) for *_rest, address in found]
+    if bad := next((ip for ip in addresses if not is_public(ip)), None):
+        return (
+            f"resolves to {bad}, which is not a public address: callbacks go to the public "
+            "internet only (PREGONERO_CALLBACK_ALLOW_PRIVATE=true lifts this for a simulator)"
+        )
+    return addresses
 
 
 def callback_problem(url: str, allow_private: bool, resolve: bool = True) -> str | None:
@@ -103,12 +109,5 @@ def callback_problem(url: str, allow_private: bool, resolve: bool = True) -> str
         return "must not carry a user or password (the callback is signed instead)"
     if not resolve:
         return None
-    try:
-        found = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        return f"names a host that does not resolve ({host})"
-    for *_rest, address in found:
-        ip = ipaddress.ip_address(address[0])
-        if not is_public(ip):
-            return _not_public(ip)
-    return None
+    addresses = _public_addresses(host, port)
+    return addresses if isinstance(addresses, str) else None

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from dispatcher.api import throttle
 from dispatcher.api.problems import ApiProblem
+from dispatcher.errors import NotFound
 from dispatcher.settings import Settings
 from dispatcher.store import reads, sessions
 from dispatcher.store.apikeys import Caller, authenticate
@@ -83,14 +84,20 @@ async def operator(who: CallerDep) -> Caller:
 OperatorDep = Annotated[Caller, Depends(operator)]
 
 
-async def in_reach(request: Request, who: CallerDep, engine: EngineDep) -> None:
+async def outside_reach(request: Request, engine: Engine, who: Caller) -> NotFound | None:
     """A key limited to some provider accounts (``--accounts``) reads and steers only
-    their campaigns: any route with a ``campaign_id`` checks it."""
+    their campaigns: for a path's ``campaign_id`` on another account, the "no such
+    campaign" to answer (/v1 as a problem, /ui as a page)."""
     campaign_id = str(request.path_params.get("campaign_id", ""))
     if not campaign_id.isdigit() or len(campaign_id) > 18:  # the route's own check says why
-        return
+        return None
     if who.accounts is None or who.is_operator:
-        return
+        return None
     account = await run_in_threadpool(reads.campaign_account, engine, int(campaign_id))
-    if account not in who.accounts:
-        raise reads.out_of_reach(int(campaign_id))
+    return None if account in who.accounts else reads.out_of_reach(int(campaign_id))
+
+
+async def in_reach(request: Request, who: CallerDep, engine: EngineDep) -> None:
+    """Any /v1 route with a ``campaign_id`` checks the key's ``--accounts``."""
+    if (refused := await outside_reach(request, engine, who)) is not None:
+        raise refused

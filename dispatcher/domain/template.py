@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from dispatcher.domain.message import GSM7_BASIC, GSM7_EXTENDED, MAX_TEXT_CHARS
 
@@ -24,8 +25,10 @@ _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*(?:\|([^{}]*))?\}\}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+@lru_cache(maxsize=4096)
 def field_key(name: str) -> str:
-    """How a field is matched: without accents, case folded, trimmed."""
+    """How a field is matched: without accents, case folded, trimmed.  Cached: a JSON
+    body names the same few fields in every one of its recipients."""
     decomposed = unicodedata.normalize("NFKD", name.strip())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 

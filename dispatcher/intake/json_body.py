@@ -130,13 +130,13 @@ def _check_strings(value: Any, what: str) -> None:
 
 def _recipient(value: Any, written: str, where: str) -> Item:
     if isinstance(value, dict):
-        return _with_fields(value, where)
+        return with_fields(value, where)
     if isinstance(value, bool) or value is None or not isinstance(value, str | int | float):
         raise BadBody(f"{where} must be a phone number (a string or a number)")
     return value if isinstance(value, str) else written
 
 
-def _with_fields(value: dict[str, Any], where: str) -> Item:
+def with_fields(value: dict[str, Any], where: str) -> Item:
     """``{"number": "...", "fields": {"nombre": "Ana"}}``, values as text."""
     _check_strings(value, where)
     if unknown := set(value).difference(("number", "fields")):

@@ -16,7 +16,7 @@ from typing import IO, Protocol, runtime_checkable
 
 from dispatcher.domain.template import clean_value, field_key
 from dispatcher.errors import ValidationFailed
-from dispatcher.intake.json_body import Item
+from dispatcher.intake.json_body import Item, with_fields
 
 # The number column, when ``number_column`` does not name it: the first column named one
 # of these (matched ignoring case and accents), else the first column.
@@ -77,17 +77,16 @@ class JsonRecipients:
 
 def json_recipients(values: Iterable[object]) -> JsonRecipients:
     """Recipients as a JSON body has them, from Python values: numbers (str or int) and
-    ``{"number": ..., "fields": {...}}`` dicts.  For tests, drills and the CLI."""
+    ``{"number": ..., "fields": {...}}`` dicts, read by the body's own rules.  For tests,
+    drills and the CLI."""
     items: list[tuple[int, Item]] = []
     names: dict[str, str] = {}
     for index, value in enumerate(values, start=1):
         if isinstance(value, dict):
-            fields = {
-                str(k): "" if v is None else str(v) for k, v in value.get("fields", {}).items()
-            }
-            for name in fields:
+            item = with_fields({**value, "number": str(value.get("number"))}, f"[{index - 1}]")
+            for name in item[1]:
                 names.setdefault(field_key(name), name)
-            items.append((index, (str(value["number"]), fields)))
+            items.append((index, item))
         else:
             items.append((index, "" if value is None else str(value)))
     return JsonRecipients(items, names)

@@ -16,11 +16,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from dispatcher.api.deps import SESSION_COOKIE, get_app_settings, get_engine
+from dispatcher.api.deps import SESSION_COOKIE, get_app_settings, get_engine, outside_reach
 from dispatcher.domain.status import CAMPAIGN_ACTIVE, CAMPAIGN_OPEN, CampaignStatus
 from dispatcher.domain.times import human
 from dispatcher.errors import Conflict, Forbidden, NotFound, PregoneroError, ValidationFailed
-from dispatcher.store import reads, sessions
+from dispatcher.store import sessions
 from dispatcher.store.sessions import Session
 
 HERE = Path(__file__).parent
@@ -81,14 +81,8 @@ async def session(request: Request) -> Session:
     found = await signed_in(request)
     if found is None:
         raise SignInFirst
-    caller = found.caller
-    campaign_id = str(request.path_params.get("campaign_id", ""))
-    if caller.accounts is not None and not caller.is_operator and campaign_id.isdigit():
-        account = await run_in_threadpool(
-            reads.campaign_account, get_engine(request), int(campaign_id)
-        )
-        if account not in caller.accounts:
-            raise PageError(404, str(reads.out_of_reach(int(campaign_id))))
+    if (refused := await outside_reach(request, get_engine(request), found.caller)) is not None:
+        raise PageError(404, str(refused))
     return found
 
 
