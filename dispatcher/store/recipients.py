@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from dispatcher.domain.plan import Settle
 from dispatcher.domain.status import Reason, RecipientStatus
+from dispatcher.store import suppressions
 from dispatcher.store.rows import ChunkRef
 from dispatcher.store.sql import any_of
 from dispatcher.store.tables import COUNTERS, Campaign, DailyContact, Recipient, Suppression
@@ -178,7 +179,7 @@ _DROP_SUPPRESSED = (
         Recipient.status == PENDING,
         Suppression.account == bindparam("account"),
         Suppression.msisdn == Recipient.msisdn,
-        Suppression.tenant_id.in_([0, bindparam("tenant")]),  # everyone's, or its own
+        suppressions.applies_to(bindparam("tenant")),  # everyone's, or its own
     )
     .values(
         status=RecipientStatus.SUPPRESSED,
@@ -206,7 +207,7 @@ _LISTED_NOW = (
     .where(
         Suppression.account == bindparam("account"),
         Suppression.msisdn == Recipient.msisdn,
-        Suppression.tenant_id.in_([0, bindparam("tenant")]),
+        suppressions.applies_to(bindparam("tenant")),
     )
     .correlate(Recipient)
 )

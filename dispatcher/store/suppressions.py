@@ -116,7 +116,8 @@ def remove(conn: Connection, account: str, msisdn: str, removed_by: str, why: st
 
 
 def applies_to(tenant: Any) -> Any:
-    """The suppressions that hold for a tenant's campaigns: everyone's and its own."""
+    """The suppressions that hold for a tenant's campaigns: everyone's and its own
+    (``tenant`` a value or a bind parameter); intake and the send path both ask this."""
     return Suppression.tenant_id.in_([EVERYONE, tenant])
 
 
