@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -105,10 +105,6 @@ class Template:
             parts.append(value)
             parts.append(literal)
         return "".join(parts)
-
-    def render_mapping(self, fields: Mapping[str, str]) -> str | Missing:
-        """The text for a recipient whose fields are keyed by ``field_key``."""
-        return self.render([fields.get(key, "") for key in self.used_keys])
 
     def sample(self) -> str:
         """The template with each placeholder as its default or ``[name]``: for lengths

@@ -19,9 +19,8 @@ from sqlalchemy import Connection, Engine
 
 from dispatcher.accounts import Account, account_for
 from dispatcher.domain.forecast import PlanFacts, make_plan
-from dispatcher.domain.message import MessageInfo
 from dispatcher.domain.numbers import FastNormaliser, InvalidSample
-from dispatcher.domain.status import LEY_2300, CampaignStatus, WaitingReason
+from dispatcher.domain.status import LEY_2300, WaitingReason
 from dispatcher.domain.template import Template
 from dispatcher.errors import ValidationFailed
 from dispatcher.intake.rows import BATCH, RecipientRows
@@ -42,7 +41,6 @@ class IntakeResult:
     campaign_id: int
     counts: Tally
     chunks: int
-    message: MessageInfo  # the template's own text
     encoding: str  # of the texts sent: GSM-7, UCS-2 or mixed
     segments: int  # the most segments a text takes
     invalid_sample: list[InvalidSample] = field(default_factory=list)
@@ -50,7 +48,6 @@ class IntakeResult:
     # which wait for the next permitted day.  None for transactional campaigns.
     reached_today: int | None = None
     plan: dict[str, Any] = field(default_factory=dict)
-    status: CampaignStatus = CampaignStatus.SCHEDULED
     stored: bool = True  # False: a dry run, rolled back (campaign_id names nothing)
 
 
@@ -246,7 +243,6 @@ def _store(
         campaign_id,
         tally,
         texts.chunks,
-        info,
         texts.encoding(),
         texts.most_segments(),
         rows.sample,
