@@ -20,6 +20,7 @@ from dispatcher.api import (
     problems,
     reports,
     suppressions,
+    templates,
     ui,
 )
 from dispatcher.api.clean_input import RefuseControlCharacters
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(campaigns.router)
     app.include_router(account.router)
     app.include_router(suppressions.router)
+    app.include_router(templates.router)
     app.include_router(reports.router)
     app.include_router(inbound.router)
     app.include_router(health.router)

@@ -28,6 +28,7 @@ from dispatcher.api.schemas import (
     UncertainResolved,
 )
 from dispatcher.api.uploads import CSV_TYPES, Submission, from_csv, from_json, from_multipart
+from dispatcher.domain.forecast import plan_lines
 from dispatcher.domain.message import Method
 from dispatcher.domain.status import CampaignStatus, Purpose, RecipientStatus
 from dispatcher.engine import steer
@@ -64,6 +65,11 @@ _REQUEST_BODY = {
                     "purpose": {"type": "string", "enum": [p.value for p in Purpose]},
                     "priority": {"type": "string", "enum": ["normal", "high"]},
                     "transliterate": {"type": "boolean"},
+                    "test": {"type": "boolean"},
+                    "start_at": {"type": "string", "format": "date-time"},
+                    "expires_at": {"type": "string", "format": "date-time"},
+                    "callback_url": {"type": "string", "format": "uri"},
+                    "account": {"type": "string"},
                     "number_column": {"type": "string"},
                     "recipients": {"type": "string", "format": "binary"},
                 },
@@ -74,10 +80,12 @@ _REQUEST_BODY = {
 
 
 def _answer(
-    stored: StoredIntake, interval_s: float, ignored_columns: list[str] | None = None
+    stored: StoredIntake, settings: Settings, ignored_columns: list[str] | None = None
 ) -> dict[str, Any]:
     """The 201 (or a replay's 201, or a dry run's 200): what intake stored and refused,
-    and the plan."""
+    and the plan (also in words, as the CLI and the page show it)."""
+    interval_s = settings.block_interval_s
+    words = plan_lines(stored.plan, settings.window.tz) if stored.plan else []
     answer = {
         "ignored_columns": ignored_columns,
         "id": stored.campaign_id,
@@ -96,6 +104,7 @@ def _answer(
         "estimated_duration_s": round(stored.chunks * interval_s, 1),
         "invalid_sample": [asdict(s) for s in stored.invalid_sample],
         "plan": stored.plan,
+        "plan_words": [{"label": label, "text": text} for label, text in words],
     }
     if stored.campaign_id is None:  # a dry run: nothing to point at
         del answer["id"]
@@ -161,6 +170,7 @@ async def create_campaign(
     number_column: Annotated[
         str | None, Query(description="CSV body: the column with the numbers")
     ] = None,
+    test: Annotated[bool | None, Query(description="CSV body: a test to at most 5 numbers")] = None,
 ) -> dict[str, Any]:
     submission = await _submission(request, settings)
     if dry_run:
@@ -181,12 +191,11 @@ async def create_campaign(
     finally:
         if submission.handle is not None:
             submission.handle.close()
-    interval = settings.block_interval_s
     if done.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-        return _answer(done.stored, interval)
+        return _answer(done.stored, settings)
     response.headers["Location"] = f"/v1/campaigns/{done.stored.campaign_id}"
-    return _answer(done.stored, interval, submission.ignored_columns)
+    return _answer(done.stored, settings, submission.ignored_columns)
 
 
 async def _dry_run(
@@ -215,7 +224,7 @@ async def _dry_run(
         if submission.handle is not None:
             submission.handle.close()
     response.status_code = 200
-    return _answer(intake.as_stored(result), settings.block_interval_s, submission.ignored_columns)
+    return _answer(intake.as_stored(result), settings, submission.ignored_columns)
 
 
 async def _submission(request: Request, settings: Settings) -> Submission:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -15,10 +17,13 @@ from dispatcher.errors import NotFound
 from dispatcher.settings import Settings
 from dispatcher.store import reads, sessions
 from dispatcher.store.apikeys import Caller, authenticate
+from dispatcher.store.sessions import Session
 
 # The operator page's session (/ui).  It authorises reads of the JSON API too (the page
-# polls it), never a change: those go through the page's forms and their CSRF token.
+# polls it); a change only with the session's CSRF token in CSRF_HEADER, from the page's
+# own origin (the new-campaign form's script submits through /v1 like any client).
 SESSION_COOKIE = "pregonero_session"
+CSRF_HEADER = "X-CSRF-Token"
 _SAFE = ("GET", "HEAD")
 
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
@@ -44,9 +49,9 @@ async def caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     token = request.cookies.get(SESSION_COOKIE)
-    if credentials is None and token and request.method in _SAFE:
+    if credentials is None and token:
         session = await run_in_threadpool(sessions.find, engine, token)
-        if session is not None:
+        if session is not None and (request.method in _SAFE or page_change(request, session)):
             return session.caller
     if credentials is None or credentials.scheme.lower() != "bearer":
         error = ApiProblem(
@@ -65,6 +70,19 @@ async def caller(
         error.headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
         raise error
     return found
+
+
+def same_origin(request: Request) -> bool:
+    """No Origin (not a browser's cross-site request), or this server's own.  ``null`` (a
+    sandboxed frame, a redirect across sites) is another site."""
+    origin = request.headers.get("origin")
+    return not origin or (origin != "null" and urlsplit(origin).netloc == request.url.netloc)
+
+
+def page_change(request: Request, session: Session) -> bool:
+    """A change the page's script asks for: the session's CSRF token, from its origin."""
+    sent = request.headers.get(CSRF_HEADER, "")
+    return same_origin(request) and bool(sent) and secrets.compare_digest(sent, session.csrf)
 
 
 CallerDep = Annotated[Caller, Depends(caller)]

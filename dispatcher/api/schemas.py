@@ -72,6 +72,11 @@ class CampaignFields(BaseModel):
         description="Convert each text to GSM-7 where a character has an equivalent (á→a, "
         "curly quotes→straight, …→...): 160 characters a segment instead of 70",
     )
+    test: bool = Field(
+        False,
+        description="A test of the message to at most 5 numbers, before the real campaign: "
+        "sent like any other (window, lists, Ley 2300), and marked as a test in lists",
+    )
     number_column: str | None = Field(
         None,
         max_length=200,
@@ -94,6 +99,7 @@ class CampaignFields(BaseModel):
             reply_url=str(self.reply_url) if self.reply_url else None,
             account=self.account,
             transliterate=self.transliterate,
+            test=self.test,
         )
 
 
@@ -156,6 +162,10 @@ class CampaignDryRun(BaseModel):
         "balance, warnings, examples (see the README).  Null for campaigns stored before "
         "plans were made.",
     )
+    plan_words: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="The plan in words, a {label, text} a line: as the CLI and the page show it",
+    )
 
 
 class CampaignCreated(CampaignDryRun):
@@ -177,6 +187,7 @@ class CampaignSummary(BaseModel):
     method: str
     purpose: str
     priority: str
+    test: bool = Field(False, description="A test: a few numbers sent to check the message")
     sendable: int
     chunks: int
     created_at: datetime
@@ -230,6 +241,7 @@ def summary_fields(view: CampaignView, clock: Clock) -> dict[str, Any]:
         "method": view.method.value,
         "purpose": view.purpose.value,
         "priority": priority_words(view.priority),
+        "test": view.test,
         "sendable": view.sendable,
         "chunks": view.chunks,
         "created_at": view.created_at,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection, Engine
 
 from dispatcher.accounts import accounts_for
 from dispatcher.api.campaigns import PROBLEMS
@@ -27,7 +28,8 @@ from dispatcher.errors import Forbidden, NotFound
 from dispatcher.intake.json_body import JsonCampaign
 from dispatcher.intake.sources import CsvNumbers
 from dispatcher.settings import ACCOUNT_NAME, Settings
-from dispatcher.store import suppressions
+from dispatcher.store import glance, suppressions
+from dispatcher.store.apikeys import Caller
 from dispatcher.store.rows import SuppressionRow
 
 router = APIRouter(prefix="/v1", tags=["suppressions"])
@@ -73,7 +75,7 @@ class Removed(BaseModel):
     removed_from: list[str]
 
 
-def _msisdn(raw: str, settings: Settings) -> str:
+def msisdn_of(raw: str, settings: Settings) -> str:
     number = normalise(raw, settings.default_region)
     if number.msisdn is None:
         raise ApiProblem(
@@ -131,17 +133,23 @@ async def one_number(
     engine: EngineDep,
     settings: SettingsDep,
 ) -> Any:
-    number = _msisdn(msisdn, settings)
-    names = accounts_for(settings, None, who.accounts)
+    number = msisdn_of(msisdn, settings)
 
     def read() -> dict[str, Any]:
         with engine.connect() as conn:
-            seen_by = None if who.is_operator else who.tenant_id
-            items, _ = suppressions.page(conn, names, number, None, 100, seen_by)
+            items = _listed(conn, settings, who, number)
             removed = suppressions.removals(conn, number) if who.is_operator else []
         return {"msisdn": number, "suppressed": items, "removed": [asdict(r) for r in removed]}
 
     return await run_in_threadpool(read)
+
+
+def _listed(conn: Connection, settings: Settings, who: Caller, msisdn: str) -> list[Any]:
+    """A number's entries on the lists of the accounts the key may use, as the caller may
+    read them (a tenant: everyone's in general words, its own, never another tenant's)."""
+    names = accounts_for(settings, None, who.accounts)
+    seen_by = None if who.is_operator else who.tenant_id
+    return suppressions.page(conn, names, msisdn, None, 100, seen_by)[0]
 
 
 _SUPPRESSIONS_BODY = {
@@ -181,7 +189,7 @@ async def add_suppressions(
     reason: Annotated[str | None, Query(pattern=REASON, description="CSV body: why")] = None,
 ) -> Any:
     if not who.is_operator:
-        _adding_limit(request, who.tenant_id)
+        adding_limit(request, who.tenant_id)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     handle = await spool(request, settings.max_upload_bytes)
     try:
@@ -196,24 +204,33 @@ async def add_suppressions(
                 '({"numbers": [...]}) or text/csv',
                 "unsupported-media-type",
             )
-        names = accounts_for(settings, account, who.accounts)
-        source = SuppressionSource.IMPORT if who.is_operator else SuppressionSource.TENANT
-        default = "operator_import" if who.is_operator else "customer_request"
-        result = await run_in_threadpool(
-            suppressions.import_numbers,
-            engine,
-            names,
-            numbers if who.is_operator else _at_most(numbers, TENANT_MAX),
-            reason=reason or default,
-            source=source,
-            by=who.who,
-            region=settings.default_region,
-            # a tenant's own list, for its own campaigns; an operator's, for everyone's
-            tenant_id=suppressions.EVERYONE if who.is_operator else who.tenant_id,
-        )
+        result = await run_in_threadpool(add, engine, settings, who, numbers, account, reason)
     finally:
         handle.close()
     return asdict(result)
+
+
+def add(
+    engine: Engine,
+    settings: Settings,
+    who: Caller,
+    numbers: Iterable[tuple[int, str]],
+    account: str | None,
+    reason: str | None,
+) -> suppressions.Imported:
+    """Numbers onto the list: an operator's for every tenant, in bulk; a tenant's for its
+    own campaigns, at most TENANT_MAX at a time (the API's and the page's)."""
+    return suppressions.import_numbers(
+        engine,
+        accounts_for(settings, account, who.accounts),
+        numbers if who.is_operator else _at_most(numbers, TENANT_MAX),
+        reason=reason or ("operator_import" if who.is_operator else "customer_request"),
+        source=SuppressionSource.IMPORT if who.is_operator else SuppressionSource.TENANT,
+        by=who.who,
+        region=settings.default_region,
+        # a tenant's own list, for its own campaigns; an operator's, for everyone's
+        tenant_id=suppressions.EVERYONE if who.is_operator else who.tenant_id,
+    )
 
 
 # A tenant adds its customers' requests a few at a time: at most this many requests a
@@ -221,7 +238,7 @@ async def add_suppressions(
 ADDS_PER_MINUTE = 30
 
 
-def _adding_limit(request: Request, tenant_id: int) -> None:
+def adding_limit(request: Request, tenant_id: int) -> None:
     adds: FailureThrottle | None = getattr(request.app.state, "suppression_adds", None)
     if adds is None:
         adds = request.app.state.suppression_adds = FailureThrottle(ADDS_PER_MINUTE, 60.0)
@@ -284,17 +301,64 @@ async def remove_suppression(
     why: Annotated[str, Query(min_length=3, max_length=500, description="Why: kept in the audit")],
     account: Annotated[str | None, Query(pattern=ACCOUNT_NAME)] = None,
 ) -> Any:
-    number = _msisdn(msisdn, settings)
+    number = msisdn_of(msisdn, settings)
+    removed = await run_in_threadpool(remove, engine, settings, who, number, account, why)
+    return {"msisdn": number, "removed_from": removed}
+
+
+def remove(
+    engine: Engine, settings: Settings, who: Caller, msisdn: str, account: str | None, why: str
+) -> list[str]:
+    """Take a number off the list of one account or all (audited with who and why); the
+    accounts it was on.  The API's and the page's."""
     names = accounts_for(settings, account, who.accounts)
+    with engine.begin() as conn:
+        listed, _ = suppressions.page(conn, names, msisdn, None, 100)
+        if not listed:
+            where = f"the account {account!r}" if account else "any account"
+            raise NotFound(f"{msisdn} is not on the suppression list of {where}")
+        # An account's entries go together (two tenants may each have one there).
+        accounts = list(dict.fromkeys(row.account for row in listed))
+        for name in accounts:
+            suppressions.remove(conn, name, msisdn, who.who, why)
+    return accounts
 
-    def remove() -> list[str]:
-        with engine.begin() as conn:
-            listed, _ = suppressions.page(conn, names, number, None, 100)
-            if not listed:
-                where = f"the account {account!r}" if account else "any account"
-                raise NotFound(f"{number} is not on the suppression list of {where}")
-            for row in listed:
-                suppressions.remove(conn, row.account, number, who.who, why)
-        return [row.account for row in listed]
 
-    return {"msisdn": number, "removed_from": await run_in_threadpool(remove)}
+class NumberHistory(BaseModel):
+    msisdn: str
+    campaigns: list[dict[str, Any]] = Field(
+        description="Every campaign that had the number, newest first, with its status there"
+    )
+    replies: list[dict[str, Any]] = Field(description="What the number answered, newest first")
+    suppressed: list[SuppressionOut] = Field(description="The lists it is on, and why")
+
+
+def number_history(engine: Engine, settings: Settings, who: Caller, msisdn: str) -> dict[str, Any]:
+    """Where a number went: an operator's across every campaign, a tenant's within its
+    own; the lists it is on as the caller may read them."""
+    limited = None if who.is_operator else who.accounts
+    found, replies = glance.number_history(engine, who.scope, limited, msisdn)
+    with engine.connect() as conn:
+        listed = _listed(conn, settings, who, msisdn)
+    return {
+        "msisdn": msisdn,
+        "campaigns": [asdict(row) for row in found],
+        "replies": [asdict(row) for row in replies],
+        "suppressed": listed,
+    }
+
+
+@router.get(
+    "/numbers/{msisdn}",
+    response_model=NumberHistory,
+    responses=PROBLEMS,
+    summary="Find a number: every campaign that had it, its replies, and its suppressions",
+)
+async def find_number(
+    msisdn: Annotated[str, Path(max_length=64)],
+    who: CallerDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+) -> Any:
+    number = msisdn_of(msisdn, settings)
+    return await run_in_threadpool(number_history, engine, settings, who, number)

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import Request
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from dispatcher import intake
@@ -162,12 +162,13 @@ async def from_csv(request: Request, settings: Settings) -> Submission:
     return Submission(spec, CsvNumbers(handle, fields.number_column), digest, handle)
 
 
-async def from_multipart(request: Request, settings: Settings) -> Submission:
-    # Spooled first, counted as it streams: a body sent chunked (no Content-Length) is
-    # held to MAX_UPLOAD_BYTES too; then parsed from the spool.
-    spooled = await spool(request, settings.max_upload_bytes)
+async def multipart_form(request: Request, limit: int) -> FormData:
+    """A multipart body with at most one file.  Spooled first, counted as it streams: a
+    body sent chunked (no Content-Length) is held to ``limit`` too; then parsed from the
+    spool."""
+    spooled = await spool(request, limit)
     try:
-        form = await MultiPartParser(
+        return await MultiPartParser(
             request.headers, _read_back(spooled), max_files=1, max_fields=20
         ).parse()
     except MultiPartException as exc:
@@ -176,6 +177,10 @@ async def from_multipart(request: Request, settings: Settings) -> Submission:
         ) from None
     finally:
         spooled.close()
+
+
+async def from_multipart(request: Request, settings: Settings) -> Submission:
+    form = await multipart_form(request, settings.max_upload_bytes)
     upload = next((form[f] for f in FILE_FIELDS if isinstance(form.get(f), UploadFile)), None)
     if upload is None or not isinstance(upload, UploadFile):
         raise ApiProblem(

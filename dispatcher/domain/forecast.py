@@ -90,11 +90,16 @@ def make_plan(f: PlanFacts, now: datetime) -> dict[str, Any]:
         )
     if f.ucs2_texts and not f.transliterated:
         chars = " ".join(f.ucs2_chars[:5])
-        warnings.append(
+        said = (
             f"{f.ucs2_texts:,} of {f.texts:,} texts are UCS-2 because of {chars} (70 characters "
-            f"a segment instead of 160): with transliterate=true they take "
-            f"{f.segments_transliterated:,} segments instead of {f.segments:,}"
+            "a segment instead of 160)"
         )
+        if f.segments_transliterated < f.segments:  # only when it would help
+            said += (
+                f": with transliterate=true they take {f.segments_transliterated:,} segments "
+                f"instead of {f.segments:,}"
+            )
+        warnings.append(said)
     if f.reached_today:
         warnings.append(
             f"{f.reached_today:,} numbers were reached today by another campaign: Ley 2300 "
@@ -164,7 +169,8 @@ def plan_lines(plan: dict[str, Any], tz: Any) -> list[tuple[str, str]]:
         lines.append(("plan UCS-2 because of", " ".join(plan["ucs2_chars"])))
     if plan.get("done_by"):
         done = datetime.fromisoformat(plan["done_by"].replace("Z", "+00:00"))
-        lines.append(("plan done by", f"{human(done, tz)} (as planned at intake)"))
+        within = f"in about {duration_text(plan['eta_s'])}, " if plan.get("eta_s") else ""
+        lines.append(("plan done by", f"{human(done, tz)} ({within}as planned at intake)"))
     if cost := plan.get("cost"):
         lines.append(
             (

@@ -58,6 +58,8 @@ class RecipientRows:
     normaliser: FastNormaliser
     suppressed: Callable[[list[str]], set[str]]
     texts: TextBook
+    # What to do when there are more than max_recipients: the setting to raise, or why not.
+    too_many: str = "(PREGONERO_MAX_RECIPIENTS): split it into several campaigns"
     sample: list[InvalidSample] = field(default_factory=list)
     _counts: _Counts = field(default_factory=_Counts)
     _seen: SeenNumbers = field(default_factory=SeenNumbers)
@@ -82,8 +84,7 @@ class RecipientRows:
             counts.submitted += 1
             if counts.submitted > self.max_recipients:
                 raise ValidationFailed(
-                    f"the campaign has more than {self.max_recipients:,} numbers "
-                    "(PREGONERO_MAX_RECIPIENTS): split it into several campaigns",
+                    f"the campaign has more than {self.max_recipients:,} numbers " + self.too_many,
                     status=413,
                 )
             msisdn = quick(raw)

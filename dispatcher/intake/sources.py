@@ -12,6 +12,7 @@ import contextlib
 import csv
 import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import IO, Protocol, runtime_checkable
 
 from dispatcher.domain.template import clean_value, field_key
@@ -107,18 +108,35 @@ def _delimiter(first_line: str) -> str:
     return ","
 
 
+@dataclass
+class CsvShape:
+    """What a CSV's header said, once read."""
+
+    columns: list[str] = field(default_factory=list)  # the header's names; [] without one
+    number_column: str | None = None  # the header's name of the numbers' column
+    ignored: list[str] = field(default_factory=list)  # columns the campaign does not use
+    # The first column's name when no column is named like a number's (the numbers are
+    # read from it): said when none of them is a number.
+    guessed: list[str] = field(default_factory=list)
+
+
 class CsvNumbers:
     """A campaign's CSV upload: the header row names the fields, one column holds the
     numbers (``number_column``, else the first named like one, else the first).  Once the
-    header is read, ``ignored_columns`` names the columns the campaign does not use."""
+    header is read, ``shape`` says what it named."""
 
     def __init__(self, binary: IO[bytes], number_column: str | None = None):
         self._binary = binary
         self._number_column = number_column
-        self.ignored_columns: list[str] = []
-        # The header's name of the first column when no column is named like a number's
-        # (the numbers are read from it): said when none of them is a number.
-        self.guessed_column: list[str] = []
+        self.shape = CsvShape()
+
+    @property
+    def ignored_columns(self) -> list[str]:
+        return self.shape.ignored
+
+    @property
+    def guessed_column(self) -> list[str]:
+        return self.shape.guessed
 
     def __iter__(self) -> Iterator[tuple[int, str]]:
         return ((line, raw) for line, raw, _values in self.entries(()))
@@ -127,24 +145,17 @@ class CsvNumbers:
         """``(line, number, values)`` with the values of the fields ``keys`` (matched as
         ``template.field_key``); a key that names no column is refused (422) before the
         first entry."""
-        return _decoded(
-            self._binary, self._number_column, keys, self.ignored_columns, self.guessed_column
-        )
+        return _decoded(self._binary, self._number_column, keys, self.shape)
 
 
-def csv_numbers(binary: IO[bytes], ignored: list[str] | None = None) -> Iterator[tuple[int, str]]:
-    """Numbers from a CSV upload, with the file's own line numbers.  The names of the
-    other columns are appended to ``ignored``."""
-    for line, raw, _values in _decoded(binary, None, (), [] if ignored is None else ignored, []):
+def csv_numbers(binary: IO[bytes]) -> Iterator[tuple[int, str]]:
+    """Numbers from a CSV upload, with the file's own line numbers."""
+    for line, raw, _values in _decoded(binary, None, (), CsvShape()):
         yield line, raw
 
 
 def _decoded(
-    binary: IO[bytes],
-    number_column: str | None,
-    keys: Sequence[str],
-    ignored: list[str],
-    guessed: list[str],
+    binary: IO[bytes], number_column: str | None, keys: Sequence[str], shape: CsvShape
 ) -> Iterator[Entry]:
     text = io.TextIOWrapper(
         binary,
@@ -153,7 +164,7 @@ def _decoded(
         newline="",
     )
     try:
-        yield from _read_csv(text, number_column, keys, ignored, guessed)
+        yield from _read_csv(text, number_column, keys, shape)
     except UnicodeDecodeError as exc:
         raise BadUpload(
             f"the upload is not UTF-8 (byte 0x{exc.object[exc.start]:02x} cannot be decoded); "
@@ -193,11 +204,7 @@ def _columns_for(keys: Sequence[str], header: list[str]) -> list[int]:
 
 
 def _read_csv(
-    text: io.TextIOWrapper,
-    number_column: str | None,
-    keys: Sequence[str],
-    ignored: list[str],
-    guessed: list[str],
+    text: io.TextIOWrapper, number_column: str | None, keys: Sequence[str], shape: CsvShape
 ) -> Iterator[Entry]:
     line_no = 0
     first = ""
@@ -222,10 +229,11 @@ def _read_csv(
         yield from _single_column(text, line_no)
         return
     if column is None:
-        guessed.append(names[0])
+        shape.guessed.append(names[0])
         column = 0
+    shape.columns, shape.number_column = names, names[column]
     wanted = _columns_for(keys, names)
-    ignored += [n for i, n in enumerate(names) if i != column and n and i not in wanted]
+    shape.ignored += [n for i, n in enumerate(names) if i != column and n and i not in wanted]
     if len(names) == 1:
         yield from _single_column(text, line_no)
         return

@@ -16,6 +16,7 @@ from dispatcher.egress import callback_problem
 from dispatcher.errors import ValidationFailed
 
 PRIORITIES = {"normal": 0, "high": 10}
+TEST_MAX = 5  # numbers in a test campaign: a person types them
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class CampaignSpec:
     account: str | None = None  # None: the first configured account serving the method
     reply_url: str | None = None  # 2via: where replies are forwarded
     transliterate: bool = False  # each text to GSM-7 where a character has an equivalent
+    test: bool = False  # a few numbers to check the message (at most TEST_MAX)
 
     def canonical(self) -> dict[str, Any]:
         data = asdict(self)
@@ -38,7 +40,7 @@ class CampaignSpec:
             data[key] = data[key].isoformat() if data[key] else None
         data["method"] = self.method.value
         data["purpose"] = Purpose(self.purpose).value
-        for key in ("reply_url", "transliterate"):  # without them, the hash stays as it was
+        for key in ("reply_url", "transliterate", "test"):  # without them, the hash stays as it was
             if not data[key]:
                 del data[key]
         return data

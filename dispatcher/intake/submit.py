@@ -25,7 +25,7 @@ from dispatcher.domain.template import Template
 from dispatcher.errors import ValidationFailed
 from dispatcher.intake.rows import BATCH, RecipientRows
 from dispatcher.intake.sources import NUMBER_COLUMNS, CsvNumbers, Entry, Fielded
-from dispatcher.intake.spec import PRIORITIES, CampaignSpec, Checked, check_spec
+from dispatcher.intake.spec import PRIORITIES, TEST_MAX, CampaignSpec, Checked, check_spec
 from dispatcher.intake.texts import TextBook
 from dispatcher.settings import Settings
 from dispatcher.store import accounts, recipients, suppressions
@@ -181,6 +181,7 @@ def _store(
         "encoding": info.encoding.value,
         "segments": info.segments,
         "transliterate": spec.transliterate,
+        "test": spec.test,
     }
     campaign_id = store.create_campaign(conn, fields)
     if campaign_id is None:  # the account's first campaign in this database
@@ -205,11 +206,13 @@ def _store(
     )
     rows = RecipientRows(
         campaign_id,
-        settings.max_recipients,
+        TEST_MAX if spec.test else settings.max_recipients,
         FastNormaliser(settings.default_region),
         suppressed,
         texts,
     )
+    if spec.test:
+        rows.too_many = ": a test goes to the few numbers a person types"
     batches = rows.rows(entries)
     # One batch is made (asking this connection for suppressions) before the COPY starts.
     store.copy_recipients(conn, list(batches) if small else batches)

@@ -6,6 +6,7 @@ first, like every read in ``reads``."""
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -166,3 +167,93 @@ def opt_outs_since(engine: Engine, tenant_id: int | None, since: datetime) -> in
 def tenant_names(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         return list(conn.execute(select(Tenant.name).order_by(Tenant.name)).scalars())
+
+
+def tenants_by_id(engine: Engine, ids: Collection[int]) -> dict[int, str]:
+    """The names of these tenants (an operator's suppression list says whose)."""
+    if not ids:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(select(Tenant.id, Tenant.name).where(Tenant.id.in_(ids))).all()
+    return {int(i): str(name) for i, name in rows}
+
+
+@dataclass(frozen=True)
+class NumberInCampaign:
+    campaign_id: int
+    campaign: str
+    tenant: str
+    account: str
+    campaign_status: str
+    test: bool
+    created_at: datetime
+    status: str
+    reason: str | None
+    detail: str | None
+    code: int | None
+    provider_ref: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class NumberReply:
+    at: datetime
+    campaign_id: int | None
+    text: str
+    opt_out: bool
+
+
+HISTORY_LIMIT = 200
+
+
+def number_history(
+    engine: Engine, tenant_id: int | None, accounts: Collection[str] | None, msisdn: str
+) -> tuple[list[NumberInCampaign], list[NumberReply]]:
+    """Every campaign that had a number (newest first) and its replies: an operator's
+    across every tenant, a tenant's within its own campaigns (and a key's ``--accounts``).
+    A look-up, not a hot path: ``recipient`` has no index on numbers (intake's COPY is
+    kept fast), so this reads the tenant's campaigns' rows."""
+    query = (
+        select(
+            Campaign.id,
+            Campaign.name,
+            Tenant.name,
+            Campaign.account,
+            Campaign.status,
+            Campaign.test,
+            Campaign.created_at,
+            Recipient.status,
+            Recipient.reason,
+            Recipient.detail,
+            Recipient.code,
+            Recipient.provider_ref,
+            Recipient.updated_at,
+        )
+        .join(Campaign, Campaign.id == Recipient.campaign_id)
+        .join(Tenant, Tenant.id == Campaign.tenant_id)
+        .where(Recipient.msisdn == msisdn)
+        .order_by(Campaign.id.desc(), Recipient.n)
+        .limit(HISTORY_LIMIT)
+    )
+    replies = (
+        select(
+            InboundMessage.at,
+            InboundMessage.campaign_id,
+            InboundMessage.text,
+            InboundMessage.opt_out,
+        )
+        .where(InboundMessage.msisdn == msisdn)
+        .order_by(InboundMessage.id.desc())
+        .limit(HISTORY_LIMIT)
+    )
+    if tenant_id is not None:
+        query = query.where(Campaign.tenant_id == tenant_id)
+        replies = replies.join(Campaign, Campaign.id == InboundMessage.campaign_id).where(
+            Campaign.tenant_id == tenant_id
+        )
+    if accounts is not None:
+        query = query.where(Campaign.account.in_(accounts))
+    with engine.connect() as conn:
+        found = [NumberInCampaign(*tuple(row)) for row in conn.execute(query).all()]
+        answered = [NumberReply(*row) for row in conn.execute(replies).all()]
+    return found, answered

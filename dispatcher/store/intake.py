@@ -66,7 +66,7 @@ class Tally:
 _CREATE_FIELDS = (
     "tenant_id", "account", "name", "message", "method", "purpose", "priority", "start_at",
     "waiting_reason", "next_send_at", "expires_at", "idempotency_key", "callback_url",
-    "reply_url", "encoding", "segments", "transliterate",
+    "reply_url", "encoding", "segments", "transliterate", "test",
 )  # fmt: skip
 
 
@@ -94,6 +94,7 @@ def create_campaign(conn: Connection, fields: dict[str, Any]) -> int | None:
         raise ValueError(f"not a campaign field here: {', '.join(sorted(unknown))}")
     params = {f"v_{name}": fields.get(name) for name in _CREATE_FIELDS}
     params["v_transliterate"] = bool(fields.get("transliterate"))
+    params["v_test"] = bool(fields.get("test"))
     try:
         campaign_id = conn.execute(_CREATE, params).scalar()
     except IntegrityError:

@@ -90,6 +90,7 @@ class CampaignView:
     method: Method
     purpose: Purpose
     priority: int  # 0 normal, above 0 high
+    test: bool  # a few numbers a person sent to check the message
     sendable: int
     chunks: int
     created_at: datetime

@@ -228,6 +228,9 @@ class Campaign(Base):
     # time, balance, warnings (domain.forecast).  Null for campaigns stored before it.
     plan: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     transliterate: Mapped[bool] = mapped_column(Boolean, server_default=sql("false"))
+    # A few numbers sent to check a message before the real campaign (the page's "Send a
+    # test"): sent like any other campaign, and marked so in lists.
+    test: Mapped[bool] = mapped_column(Boolean, server_default=sql("false"))
     submitted: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
     sendable: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
     invalid: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
@@ -255,6 +258,25 @@ class Campaign(Base):
     # Replies attributed to the campaign, and those that opted out.
     n_replies: Mapped[int] = _counter()
     n_opt_outs: Mapped[int] = _counter()
+
+
+class MessageTemplate(Base):
+    """A tenant's saved message: picked on the page's new-campaign form.  A name once per
+    tenant; another tenant never reads it."""
+
+    __tablename__ = "message_template"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name", name="uq_message_template_tenant_name"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
 
 
 class Chunk(Base):

@@ -241,7 +241,9 @@ def test_transliteration_sends_gsm7_and_the_plan_shows_both(
     assert plain.status_code == translit.status_code == 201, translit.text
     p, t = plain.json()["plan"], translit.json()["plan"]
     assert p["encoding"] == {"gsm7": 0, "ucs2": 1} and p["ucs2_chars"][:3] == ["ó", "“", "”"]
-    assert any("transliterate=true" in w for w in p["warnings"])
+    # One segment either way: transliterating would not save a segment, so no advice.
+    assert p["segments"] == p["segments_transliterated"] == 2
+    assert not any("transliterate=true" in w for w in p["warnings"])
     assert t["encoding"] == {"gsm7": 1, "ucs2": 0} and t["transliterated"] is True
     assert t["examples"][0]["text"] == 'Informacion "importante": su cita en Bogota - mañana...'
     assert (t["segments_as_written"], t["segments_transliterated"]) == (
