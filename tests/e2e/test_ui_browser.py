@@ -10,14 +10,11 @@ token is refused.  Screenshots land in build/ui-screenshots/."""
 from __future__ import annotations
 
 import re
-import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from dispatcher.dev.services import wait_until
 from dispatcher.dev.stack import Stack
@@ -33,49 +30,6 @@ SHOTS = ROOT / "build" / "ui-screenshots"
 INTERVAL = 0.5
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
-
-
-def chromium_path() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        pytest.fail(
-            "chromium is missing: apt-get install chromium (.ci/run installs it)", pytrace=False
-        )
-    return found
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, headless=True)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
-def stack(pg_server_url: str) -> Iterator[Stack]:
-    s = Stack(pg_server_url, block_interval_s=INTERVAL)
-    try:
-        s.start_worker("w1")
-        s.start_beat()
-        yield s
-    finally:
-        s.stop()
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> str:
-    url = stack.start_api()
-    wait_until(lambda: _up(url + "/readyz"), 60, "the API")
-    return url
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def shot(page: Page, name: str) -> None:

@@ -7,12 +7,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from dispatcher.api.ui import actions, pages
+from dispatcher.api.ui import actions, compose, pages
 from dispatcher.api.ui.web import STATIC, PageError, SignInFirst, render, signed_in
 
 
 def install(app: FastAPI) -> None:
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
+    app.include_router(compose.router)  # first: /ui/campaigns/new before /ui/campaigns/{id}
     app.include_router(pages.router)
     app.include_router(actions.router)
 

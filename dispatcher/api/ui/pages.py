@@ -27,6 +27,7 @@ PAGE_SIZE = 50
 
 # What an operator reads after an action (the redirect names it; no text from the URL).
 DONE = {
+    "created": "Campaign created: it starts as its plan says. Its progress shows here.",
     "pause": "Paused: no new block starts; a block already at the provider finishes.",
     "resume": "Resumed: sending goes on at the account's pace.",
     "cancel": "Cancelled: its unsent numbers will not be sent.",

@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -16,7 +15,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from dispatcher.api.deps import SESSION_COOKIE, get_app_settings, get_engine, outside_reach
+from dispatcher.api.deps import (
+    SESSION_COOKIE,
+    get_app_settings,
+    get_engine,
+    outside_reach,
+)
+from dispatcher.api.deps import same_origin as from_here
 from dispatcher.domain.status import CAMPAIGN_ACTIVE, CAMPAIGN_OPEN, CampaignStatus
 from dispatcher.domain.times import human
 from dispatcher.errors import Conflict, Forbidden, NotFound, PregoneroError, ValidationFailed
@@ -92,17 +97,19 @@ def operator(who: Session) -> None:
 
 
 def same_origin(request: Request) -> None:
-    """A form posted from another site is refused even before its token is read.
-    ``Origin: null`` (a sandboxed frame, a redirect across sites) is another site too."""
-    origin = request.headers.get("origin")
-    if origin and (origin == "null" or urlsplit(origin).netloc != request.url.netloc):
+    """A form posted from another site is refused even before its token is read."""
+    if not from_here(request):
         raise PageError(403, "this form came from another site; nothing was done")
 
 
 async def checked_form(request: Request, who: Session) -> Mapping[str, Any]:
     """The posted form, once its CSRF token is the session's."""
     same_origin(request)
-    form = await request.form()
+    return token_checked(await request.form(), who)
+
+
+def token_checked(form: Mapping[str, Any], who: Session) -> Mapping[str, Any]:
+    """The form, once its CSRF token is the session's."""
     sent = form.get("csrf")
     if not isinstance(sent, str) or not secrets.compare_digest(sent, who.csrf):
         raise PageError(

@@ -90,9 +90,16 @@ def test_a_form_posted_without_the_csrf_token_changes_nothing(
     )
     assert other_site.status_code == 403
     assert api.get(f"/v1/campaigns/{cid}").json()["status"] == "scheduled"
-    # The cookie authorises the JSON API's reads only: a change there needs the key.
-    assert api.post(f"/v1/campaigns/{cid}/pause").status_code == 401
+    # The cookie alone authorises the JSON API's reads only: a change there needs the key,
+    # or the session's token in X-CSRF-Token from this origin (the page's own script).
     token = csrf_of(api.get(f"/ui/campaigns/{cid}").text)
+    for headers in (
+        {},
+        {"X-CSRF-Token": "forged"},
+        {"X-CSRF-Token": token, "Origin": "https://evil.example"},
+        {"X-CSRF-Token": token, "Origin": "null"},
+    ):
+        assert api.post(f"/v1/campaigns/{cid}/pause", headers=headers).status_code == 401
     done = api.post(f"/ui/campaigns/{cid}/pause", data={"csrf": token}, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"].endswith("?done=pause")
     assert api.get(f"/v1/campaigns/{cid}").json()["status"] == "paused"
