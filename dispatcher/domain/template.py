@@ -71,6 +71,11 @@ class Template:
     keys: tuple[str, ...]  # ... and as matched (field_key)
     defaults: tuple[str | None, ...]
 
+    @classmethod
+    def literal(cls, message: str) -> Template:
+        """The message as written, with no placeholders."""
+        return cls(message, (message,), (), (), ())
+
     @property
     def personalised(self) -> bool:
         return bool(self.fields)
@@ -126,7 +131,7 @@ class TemplateProblem(ValueError):
 
 def parse(message: str) -> Template:
     if "{{" not in message and "}}" not in message:
-        return Template(message, (message,), (), (), ())
+        return Template.literal(message)
     literals, fields, defaults = [], [], []
     last = 0
     for match in _PLACEHOLDER.finditer(message):

@@ -17,7 +17,14 @@ from typing import Any
 from dispatcher.domain.message import Encoding, inspect
 from dispatcher.domain.numbers import normalise
 from dispatcher.domain.status import Purpose
-from dispatcher.domain.template import Missing, TemplateProblem, not_gsm7, parse, transliterate
+from dispatcher.domain.template import (
+    Missing,
+    Template,
+    TemplateProblem,
+    not_gsm7,
+    parse,
+    transliterate,
+)
 from dispatcher.domain.times import human
 from dispatcher.domain.window import hours_text, why_shut
 from dispatcher.errors import ValidationFailed
@@ -73,8 +80,8 @@ def preview(
     problems: list[str] = []
     try:
         template = parse(message)
-    except TemplateProblem as exc:
-        template = parse(message.replace("{{", "{").replace("}}", "}"))
+    except TemplateProblem as exc:  # measured as written, and said
+        template = Template.literal(message)
         problems.append(str(exc))
     written = template.sample()
     sent = transliterate(written) if transliterated else written
@@ -103,7 +110,7 @@ def _whole_lines(sample: bytes) -> bytes:
 
 def _rows(
     out: Preview,
-    template: Any,
+    template: Template,
     transliterated: bool,
     sample: bytes,
     number_column: str | None,

@@ -48,3 +48,10 @@ def test_a_sample_cut_mid_line_previews_its_whole_lines_and_a_bad_number_column_
     wrong = preview("Hola", sample=b"numero,nombre\n3102111111,Ana\n", number_column="tel")
     assert wrong.rows == [] and "number_column='tel'" in wrong.problems[0]
     assert wrong.columns == [] or wrong.columns == ["numero", "nombre"]
+
+
+def test_stray_braces_are_a_problem_and_the_text_is_still_measured() -> None:
+    for message in ("Hola {{{nombre}", "Hola }}", "{{{{"):
+        shown = preview(message, sample=b"celular,nombre\n3102111111,Ana\n")
+        assert "not a placeholder" in shown.problems[0], message
+        assert shown.message.chars == len(message)
