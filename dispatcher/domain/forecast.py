@@ -69,7 +69,7 @@ def duration_text(seconds: float) -> str:
         return f"{seconds / 3600:,.0f} h"
     if seconds >= 120:
         return f"{seconds / 60:,.0f} min"
-    return f"{seconds:,.0f} s"
+    return f"{seconds:,.0f} s" if seconds >= 1 else "under 1 s"
 
 
 def make_plan(f: PlanFacts, now: datetime) -> dict[str, Any]:
@@ -160,7 +160,8 @@ def plan_lines(plan: dict[str, Any], tz: Any) -> list[tuple[str, str]]:
     lines = [
         (
             "plan",
-            f"{plan['texts']:,} texts ({kinds}), {plan['requests']:,} requests, "
+            f"{plan['texts']:,} {'text' if plan['texts'] == 1 else 'texts'} ({kinds}), "
+            f"{plan['requests']:,} requests, "
             f"{plan['numbers']:,} numbers, {plan['segments']:,} segments"
             + (" after transliteration" if plan["transliterated"] else ""),
         )
@@ -169,7 +170,8 @@ def plan_lines(plan: dict[str, Any], tz: Any) -> list[tuple[str, str]]:
         lines.append(("plan UCS-2 because of", " ".join(plan["ucs2_chars"])))
     if plan.get("done_by"):
         done = datetime.fromisoformat(plan["done_by"].replace("Z", "+00:00"))
-        within = f"in about {duration_text(plan['eta_s'])}, " if plan.get("eta_s") else ""
+        eta = plan.get("eta_s")
+        within = "" if not eta else f"in {'' if eta < 1 else 'about '}{duration_text(eta)}, "
         lines.append(("plan done by", f"{human(done, tz)} ({within}as planned at intake)"))
     if cost := plan.get("cost"):
         lines.append(

@@ -113,13 +113,27 @@ def test_a_tenant_uploads_a_list_reviews_the_plan_tests_and_starts_a_campaign(
     assert len(records) == 24  # as the plan said
 
 
-def test_the_new_campaign_form_is_usable_on_a_phone(
-    stack: Stack, api: str, browser: Browser
+def test_the_new_campaign_form_is_usable_on_a_phone_and_shows_a_big_uploads_progress(
+    stack: Stack, api: str, browser: Browser, tmp_path: Path
 ) -> None:
+    big = tmp_path / "grande.csv"  # 3 MB: 2,000 numbers and a wide column the message skips
+    padding = "x" * 1_500
+    big.write_text("celular,notas\n" + "".join(f"312{i:07d},{padding}\n" for i in range(2_000)))
     page = signed_in(browser, api, stack.tenant_key, viewport=PHONE)
     page.goto("/ui/campaigns/new")
     page.get_by_label("Message", exact=True).fill("Hola “todos”")
     expect(page.locator("#counter")).to_contain_text("UCS-2 because of: “ ”")
+    page.get_by_label("Name", exact=True).fill("Grande")
+    page.get_by_label("Numbers (CSV file)").set_input_files(str(big))
+    expect(page.locator("#file-facts")).to_contain_text("the upload shows its progress")
+    page.evaluate(  # remember whether the progress bar was ever shown
+        "new MutationObserver(() => { if (!document.getElementById('upload').hidden)"
+        " window.progressShown = true; }).observe(document.getElementById('upload'),"
+        " {attributes: true})"
+    )
+    page.get_by_role("button", name="Review").click()
+    expect(page.locator("#counts")).to_contain_text("2,000", timeout=30_000)
+    assert page.evaluate("window.progressShown === true")
     wide = page.evaluate(
         "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391)"
         ".map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8)"
