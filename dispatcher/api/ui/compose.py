@@ -179,7 +179,6 @@ async def _suppressions_page(
     account: str | None = None,
     after: str | None = None,
     done: str | None = None,
-    status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
     settings, engine = settings_of(request), engine_of(request)
@@ -206,7 +205,6 @@ async def _suppressions_page(
         request,
         "suppressions.html",
         who,
-        status_code=status_code,
         accounts=names,
         account=account,
         rows=rows,
