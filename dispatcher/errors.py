@@ -41,6 +41,10 @@ class Forbidden(PregoneroError):
     """The caller's role or key may not do this (it is not a matter of input)."""
 
 
+class Gone(PregoneroError):
+    """It existed and was deleted on purpose (retention): the message says when and why."""
+
+
 class Conflict(PregoneroError):
     """The request contradicts the stored state (idempotency key reused, campaign already
     finished, ...)."""

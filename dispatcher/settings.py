@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dispatcher.domain.contact import ContactLimit, parse_limit
 from dispatcher.domain.message import Method
 from dispatcher.domain.status import LEY_2300, Purpose
 from dispatcher.domain.window import SendWindow, ley_2300_window, parse_hours
@@ -136,7 +137,31 @@ class Settings(BaseSettings):
     # How often beat's feeder runs; each finished send also feeds at once, so this bounds
     # only how long a campaign waits to start (and how often a task shows in Flower).
     feed_every_s: float = Field(0.5, gt=0, le=60)
-    clock_offset_s: float = 0.0
+    clock_offset_s: float = 0.0  # this process's clock runs this far ahead (drills, tests)
+    # Ley 2300's contact limit per purpose ({"commercial": "1/week"}): 1/day, 1/week or
+    # none; a purpose left out has none.  Counts a tenant's campaigns of the purpose.
+    contact_limits: dict[str, str] = Field(
+        default_factory=lambda: {"commercial": "1/day", "collection": "1/day"}
+    )
+    # Exclusion lists: the most days a commercial campaign may rely on a list's content
+    # before the plan warns that it is stale.
+    exclusion_max_age_days: int = Field(30, ge=1)
+    # Finished campaigns keep their recipients and replies this many days (a tenant's own
+    # with `pregonero tenant retention`); then `pregonero retention run` deletes them.
+    retention_days: int = Field(365, ge=1)
+    # The key of the hash that replaces an erased number (`pregonero privacy erase`):
+    # the same on every host, kept like a password; erasure refuses to run without it.
+    privacy_key: SecretStr | None = None
+
+    @field_validator("contact_limits")
+    @classmethod
+    def _contact_limits(cls, value: dict[str, str]) -> dict[str, str]:
+        purposes = {p.value for p in Purpose}
+        for purpose, limit in value.items():
+            if purpose not in purposes:
+                raise ValueError(f"{purpose!r} is not a purpose ({', '.join(sorted(purposes))})")
+            parse_limit(limit)
+        return {p: v.strip().lower() for p, v in value.items()}
 
     @field_validator("chunk_size")
     @classmethod
@@ -249,6 +274,10 @@ class Settings(BaseSettings):
         hours of Ley 2300 de 2023."""
         return _window(self.send_window, self.timezone, purpose in LEY_2300)
 
+    def contact_limit(self, purpose: Purpose | str) -> ContactLimit | None:
+        """The purpose's limit (CONTACT_LIMITS); None: no limit."""
+        return parse_limit(self.contact_limits.get(str(purpose), "none"))
+
     @property
     def request_lease_s(self) -> float:
         """Longest a request can take; a chunk ``sending`` for longer lost its worker."""
@@ -319,6 +348,7 @@ def load_settings(**overrides: Any) -> Settings:
             "inbound_secret",
             "accounts",
             "metrics_token",
+            "privacy_key",
         }
         lines = [_describe(dict(e), secret) for e in exc.errors()]
         raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None

@@ -44,6 +44,7 @@ if settings.log_format == "json":
 METRICS_DIR = metrics.prepare(settings)
 app = Celery("pregonero", include=["workers.tasks", "workers.control"])
 
+RETENTION_EVERY_S = 24 * 3600.0
 # The longest a send task can run: slot wait plus the longest request, plus margin.
 TASK_TIME_LIMIT_S = int(settings.request_lease_s + 60 + 10 * settings.block_interval_s)
 
@@ -81,10 +82,12 @@ app.conf.update(
     # Several beats may run (one on standby): only the lease holder schedules.
     beat_scheduler="workers.leader:LeaderScheduler",
     beat_schedule={
-        # Beat's one periodic task: the provider's balance, each BALANCE_POLL_S.  The rest
+        # Beat's periodic tasks: the provider's balance, each BALANCE_POLL_S.  The rest
         # of the housekeeping runs in beat's process without a task per tick
         # (workers/housekeeper.py), so Flower's list shows the sends.
         "poll-balance": {"task": Task.POLL_BALANCE, "schedule": settings.balance_poll_s},
+        # Retention once a day: the recipients of campaigns past RETENTION_DAYS go.
+        "retention": {"task": Task.RETENTION, "schedule": RETENTION_EVERY_S},
     },
 )
 

@@ -12,7 +12,8 @@ class Task:
 
     SEND_CHUNK = "pregonero.send_chunk"
     CALLBACKS = "pregonero.callbacks"  # asked for by the housekeeper when one is due
-    POLL_BALANCE = "pregonero.poll_balance"  # beat's one periodic task
+    POLL_BALANCE = "pregonero.poll_balance"  # beat's periodic tasks: the balance,
+    RETENTION = "pregonero.retention"  # and retention, once a day
 
 
 # The shared limiter, one pair of keys per provider account.

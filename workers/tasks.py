@@ -1,7 +1,8 @@
 """Thin tasks: decode the id, call one engine service, return a small summary that reads
-well in Flower.  Arguments are ids only: never numbers or text.  Three tasks: a block's
-send, a callback run (asked for by beat's housekeeper when one is due) and the balance
-poll (beat's one periodic task); the rest of the housekeeping is workers/housekeeper.py."""
+well in Flower.  Arguments are ids only: never numbers or text.  Four tasks: a block's
+send, a callback run (asked for by beat's housekeeper when one is due), and beat's
+periodic ones: the balance poll and the daily retention run; the rest of the
+housekeeping is workers/housekeeper.py."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from dispatcher.engine import balance, callbacks, feed
 from dispatcher.engine.send import SendResult
+from dispatcher.store import retention
 from dispatcher.store.rows import QueuedChunk
 from workers.app import app
 from workers.constants import SEND_QUEUE, Task
@@ -40,3 +42,10 @@ def poll_balance() -> dict[str, str]:
 def deliver_callbacks() -> dict[str, Any]:
     rt = runtime()
     return {"delivered": callbacks.deliver_due(rt.engine, rt.settings)}
+
+
+@app.task(name=Task.RETENTION, time_limit=6 * 3600, soft_time_limit=6 * 3600 - 60)
+def run_retention() -> dict[str, object]:
+    """Beat's daily retention run (`pregonero retention run` does the same by hand)."""
+    rt = runtime()
+    return retention.run(rt.engine, rt.clock(), rt.settings.retention_days).as_dict()

@@ -18,6 +18,7 @@ from dispatcher.api import (
     health,
     inbound,
     problems,
+    records,
     reports,
     suppressions,
     templates,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(suppressions.router)
     app.include_router(templates.router)
     app.include_router(reports.router)
+    app.include_router(records.router)
     app.include_router(inbound.router)
     app.include_router(health.router)
     ui.install(app)

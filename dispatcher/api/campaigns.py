@@ -97,6 +97,9 @@ def _answer(
             "duplicate": stored.duplicate,
             "suppressed": stored.suppressed,
             "reached_today": stored.reached_today,
+            "on_exclusion_lists": {
+                x["name"]: x["excluded"] for x in (stored.plan or {}).get("lists", [])
+            },
         },
         "chunks": stored.chunks,
         "encoding": stored.encoding,

@@ -13,7 +13,15 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispatcher.domain.fields import BadField
-from dispatcher.errors import Conflict, Forbidden, NotFound, PregoneroError, ValidationFailed
+from dispatcher.errors import (
+    ConfigError,
+    Conflict,
+    Forbidden,
+    Gone,
+    NotFound,
+    PregoneroError,
+    ValidationFailed,
+)
 from dispatcher.redact import redact
 
 log = logging.getLogger(__name__)
@@ -27,6 +35,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    410: "Gone",
     413: "Content too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
@@ -105,6 +114,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
         return problem(403, str(exc), slug="forbidden")
+
+    @app.exception_handler(Gone)
+    async def _gone(_: Request, exc: Gone) -> JSONResponse:
+        return problem(410, str(exc), slug="gone")
+
+    @app.exception_handler(ConfigError)
+    async def _config(_: Request, exc: ConfigError) -> JSONResponse:
+        log.error("configuration: %s", exc)
+        return problem(503, str(exc), slug="misconfigured")
 
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, exc: Conflict) -> JSONResponse:

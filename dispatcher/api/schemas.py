@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
+from dispatcher.domain.contact import parse_limit
 from dispatcher.domain.describe import campaign_state
 from dispatcher.domain.message import Method
 from dispatcher.domain.status import (
@@ -126,9 +127,15 @@ class IntakeCounts(BaseModel):
     suppressed: int
     reached_today: int | None = Field(
         None,
-        description="Commercial and collection campaigns: sendable numbers that the tenant's "
-        "campaigns already reached today; Ley 2300 allows one a day, so they wait for the next "
-        "permitted day.  Null for transactional campaigns and on an idempotent replay.",
+        description="Purposes with a contact limit (CONTACT_LIMITS; commercial and collection "
+        "by default): sendable numbers the tenant's campaigns of that purpose already reached "
+        "in the limit's period (today for 1/day, this week for 1/week); they wait for the next "
+        "period.  Null for a purpose without a limit and on an idempotent replay.",
+    )
+    on_exclusion_lists: dict[str, int] = Field(
+        default_factory=dict,
+        description="Each exclusion list checked for the campaign's purpose, and how many of "
+        "its numbers were on it (counted in suppressed, stored with the reason list:NAME).",
     )
 
 
@@ -266,6 +273,14 @@ def _because(view: CampaignView, clock: Clock) -> str | None:
         asked, first = view.start_at, view.next_send_at
         moved = asked is not None and first is not None and first > asked
         return why_shut(asked, clock.window, view.purpose) if asked and moved else None
+    if view.waiting_reason is WaitingReason.CONTACT_LIMIT:
+        limit = parse_limit(clock.limits.get(view.purpose, "none"))
+        if limit is None:  # the setting changed since: no limit now
+            return None
+        return (
+            f"Ley 2300, as CONTACT_LIMITS reads it for {view.purpose} messages: {limit.words} "
+            f"({limit.text}) per number"
+        )
     if view.waiting_reason is WaitingReason.WINDOW:
         return why_shut(clock.at(), clock.window, view.purpose)
     return None

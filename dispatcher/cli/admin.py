@@ -18,7 +18,9 @@ from dispatcher.settings import get_settings
 
 db_app = typer.Typer(no_args_is_help=True, help="The database schema (Alembic migrations).")
 apikey_app = typer.Typer(no_args_is_help=True, help="API keys for backend systems.")
-tenant_app = typer.Typer(no_args_is_help=True, help="Tenants: their callback signing secret.")
+tenant_app = typer.Typer(
+    no_args_is_help=True, help="Tenants: their callback signing secret, reply URL and retention."
+)
 
 
 @tenant_app.command("secret")
@@ -60,6 +62,29 @@ def tenant_reply_url(
     with engine() as made:
         now = set_reply_url(made, tenant, None if clear else url, change=clear or url is not None)
     print(now or "(none)")
+
+
+@tenant_app.command("retention")
+@friendly
+def tenant_retention(
+    tenant: Annotated[str, typer.Option(help="The tenant.")],
+    days: Annotated[
+        int | None, typer.Option(min=1, help="Days its finished campaigns keep recipients.")
+    ] = None,
+    default: Annotated[bool, typer.Option(help="Back to RETENTION_DAYS.")] = False,
+) -> None:
+    """How long the tenant's finished campaigns keep their recipients and replies
+    (`pregonero retention run` deletes them after)."""
+    from dispatcher.store.retention import set_tenant_days
+
+    settings = get_settings()
+    if days is None and not default:
+        raise ConfigError("give --days N, or --default for RETENTION_DAYS")
+    with engine() as made, made.begin() as conn:
+        if not set_tenant_days(conn, tenant, None if default else days):
+            raise ConfigError(f"there is no tenant named {tenant!r}")
+    kept = f"{settings.retention_days} days (RETENTION_DAYS)" if default else f"{days} days"
+    print(f"{tenant}: finished campaigns keep their recipients {kept}")
 
 
 @db_app.command("upgrade")

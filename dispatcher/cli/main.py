@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dispatcher.cli import account, admin, campaign, lists, provider
+from dispatcher.cli import account, admin, campaign, lists, provider, records
 from dispatcher.cli.common import err, friendly
 from dispatcher.errors import ConfigError
 
@@ -20,6 +20,9 @@ app.add_typer(campaign.app, name="campaign")
 app.add_typer(account.app, name="account")
 app.add_typer(lists.suppress_app, name="suppress")
 app.add_typer(lists.report_app, name="report")
+app.add_typer(records.exclusions_app, name="exclusions")
+app.add_typer(records.retention_app, name="retention")
+app.add_typer(records.privacy_app, name="privacy")
 app.command()(provider.sim)
 app.command()(admin.api)
 

@@ -107,11 +107,12 @@ def campaign_state(
         return f"starts at {at}{why}" if at else "scheduled"
     if waiting_reason is WaitingReason.WINDOW:
         return f"waiting for the window until {at}{why}" if at else "waiting for the window"
-    if waiting_reason is WaitingReason.DAILY_LIMIT:
+    if waiting_reason is WaitingReason.CONTACT_LIMIT:
         until = f" until {at}" if at else ""
+        rule = f" ({because})" if because else " (Ley 2300's contact limit)"
         return (
-            f"waiting{until}: the numbers left were reached today by another campaign "
-            "(Ley 2300: one message a day)"
+            f"waiting{until}: the numbers left were reached in this period by another "
+            f"campaign of the same purpose{rule}"
         )
     if waiting_reason is not None:
         return _WAITING[waiting_reason]

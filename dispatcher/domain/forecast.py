@@ -6,11 +6,12 @@ dict out (the API's 201, the campaign's detail, the CLI and the page show it as 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from dispatcher.domain.contact import ContactLimit
 from dispatcher.domain.times import human, iso
 from dispatcher.domain.window import SendWindow
 
@@ -34,7 +35,7 @@ class PlanFacts:
     ucs2_texts: int
     ucs2_chars: list[str]
     examples: list[tuple[str, str]]
-    reached_today: int  # of numbers: they wait for the next permitted day (Ley 2300)
+    reached_today: int  # of numbers reached in the contact limit's period: they wait
     chunk_size: int
     account: str
     interval_s: float
@@ -44,6 +45,10 @@ class PlanFacts:
     currency: str
     balance: Decimal | None
     balance_read_at: datetime | None
+    contact_limit: ContactLimit | None = None  # the purpose's (Ley 2300)
+    # Exclusion lists checked: name, taken_at, age_days, excluded (numbers left out)
+    lists: list[dict[str, Any]] = field(default_factory=list)
+    list_max_age_days: int | None = None  # commercial: a list older than this is stale
 
 
 def done_at(window: SendWindow, start: datetime, seconds: float) -> datetime | None:
@@ -74,13 +79,14 @@ def duration_text(seconds: float) -> str:
 
 def make_plan(f: PlanFacts, now: datetime) -> dict[str, Any]:
     start = max(f.starts, now)
-    # Numbers reached today go on the next permitted day: their requests after the rest.
+    # Numbers reached in this period go in the next: their requests after the rest.
     later = min(math.ceil(f.reached_today / f.chunk_size), f.requests) if f.reached_today else 0
     first = done_at(f.window, start, (f.requests - later) * f.interval_s)
     end = first
     if later and first is not None:
-        tomorrow = f.window.next_day_open(start) or start
-        end = done_at(f.window, max(first, tomorrow), later * f.interval_s)
+        limit = f.contact_limit
+        nxt = limit.next_permitted(f.window, start) if limit else f.window.next_day_open(start)
+        end = done_at(f.window, max(first, nxt or start), later * f.interval_s)
     warnings: list[str] = []
     if f.texts > 1 and f.texts > f.numbers / _MANY_TEXTS_SHARE:
         warnings.append(
@@ -101,10 +107,25 @@ def make_plan(f: PlanFacts, now: datetime) -> dict[str, Any]:
             )
         warnings.append(said)
     if f.reached_today:
+        limit = f.contact_limit
+        this, per, text = (limit.this, limit.per, limit.text) if limit else ("today", "day", "")
         warnings.append(
-            f"{f.reached_today:,} numbers were reached today by another campaign: Ley 2300 "
-            "allows one message a day, so they wait for the next permitted day"
+            f"{f.reached_today:,} numbers were reached {this} by another campaign of the same "
+            f"purpose: the contact limit ({text or 'Ley 2300'}) holds them until the next "
+            f"{per}'s first permitted moment"
         )
+    excluded = [x for x in f.lists if x["excluded"]]
+    if excluded:
+        said = ", ".join(f"{x['excluded']:,} on {x['name']}" for x in excluded)
+        warnings.append(f"left out as on exclusion lists: {said}")
+    if f.list_max_age_days is not None:
+        for x in f.lists:
+            if x["age_days"] > f.list_max_age_days:
+                warnings.append(
+                    f"exclusion list {x['name']} was taken {x['age_days']} days ago, more than "
+                    f"the {f.list_max_age_days} a commercial campaign may rely on "
+                    "(EXCLUSION_MAX_AGE_DAYS): import a fresh copy before sending"
+                )
     cost = None
     need, unit = Decimal(f.segments), "segments"
     if f.price_per_segment is not None:
@@ -147,6 +168,9 @@ def make_plan(f: PlanFacts, now: datetime) -> dict[str, Any]:
         "balance": balance,
         "warnings": warnings,
         "examples": [{"number": n, "text": t} for n, t in f.examples],
+        "contact_limit": f.contact_limit.text if f.contact_limit else "none",
+        "held_by_contact_limit": f.reached_today,
+        "lists": [{k: x[k] for k in ("name", "taken_at", "age_days", "excluded")} for x in f.lists],
         "made_at": iso(now),
     }
 
@@ -184,6 +208,10 @@ def plan_lines(plan: dict[str, Any], tz: Any) -> list[tuple[str, str]]:
     if balance := plan.get("balance"):
         enough = "covers it" if balance["enough"] else "does NOT cover it"
         lines.append(("plan balance", f"{Decimal(balance['last']):,}: {enough}"))
+    lines += [
+        ("plan list", f"{x['name']}: {x['excluded']:,} left out (taken {x['age_days']} days ago)")
+        for x in plan.get("lists", [])
+    ]
     lines += [("plan warning", w) for w in plan["warnings"]]
     lines += [("plan example", f"{e['number']}: {e['text']}") for e in plan["examples"]]
     return lines

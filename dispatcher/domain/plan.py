@@ -18,12 +18,11 @@ from typing import NamedTuple
 from dispatcher.domain.answer import BlockAnswer
 from dispatcher.domain.backoff import backoff_s
 from dispatcher.domain.codes import PAUSE_REASON, Action, Code, Outcome, action_of, describe, known
+from dispatcher.domain.contact import ContactLimit
 from dispatcher.domain.status import (
-    LEY_2300,
     CampaignStatus,
     ChunkStatus,
     PauseReason,
-    Purpose,
     Reason,
     RecipientStatus,
 )
@@ -107,29 +106,30 @@ def unclaimed(facts: GateFacts, window: SendWindow, now: datetime, window_open: 
 class Sendable:
     """What of a queued chunk goes out, before its slot: the pending numbers not on the
     account's suppression list now, how many are on it (marked ``suppressed``, not
-    sent), and for Ley 2300 the day whose one contact each number takes (those reached
-    today by another campaign of the tenant wait apart until ``next_day_opens``).
-    ``store.sending.prepare`` applies it."""
+    sent), and under the purpose's contact limit (Ley 2300) the period whose one contact
+    each number takes, by its first day (those another campaign of the tenant reached
+    in it wait apart until ``next_period_opens``).  ``store.sending.prepare`` applies it."""
 
     numbers: tuple[tuple[int, str], ...]
     suppressed_since_intake: int = 0
-    contact_day: date | None = None
-    next_day_opens: datetime | None = None
+    contact_period: date | None = None
+    next_period_opens: datetime | None = None
 
 
 def sendable(
     pending: Sequence[tuple[int, str, bool]],
-    purpose: Purpose,
+    limit: ContactLimit | None,
     window: SendWindow,
     now: datetime,
 ) -> Sendable:
-    """``pending``: each pending ``(n, msisdn, on the suppression list now)`` in order."""
+    """``pending``: each pending ``(n, msisdn, on the suppression list now)`` in order;
+    ``limit``: the campaign's purpose's contact limit (None: none)."""
     numbers = tuple((n, m) for n, m, suppressed in pending if not suppressed)
     dropped = len(pending) - len(numbers)
-    if not numbers or purpose not in LEY_2300:
+    if not numbers or limit is None:
         return Sendable(numbers, dropped)
-    day = now.astimezone(window.tz).date()
-    return Sendable(numbers, dropped, day, window.next_day_open(now))
+    period = limit.period(now.astimezone(window.tz).date())
+    return Sendable(numbers, dropped, period, limit.next_permitted(window, now))
 
 
 class Verdict(StrEnum):

@@ -24,7 +24,7 @@ class ChunkStatus(StrEnum):
     QUEUED = "queued"  # published to the broker
     SENDING = "sending"  # claimed: the request may be at the provider
     DONE = "done"  # the answer is recorded
-    DEFERRED = "deferred"  # waits for not_before (window, retry, Ley 2300's daily limit)
+    DEFERRED = "deferred"  # waits for not_before (window, retry, Ley 2300's contact limit)
     UNCERTAIN = "uncertain"  # may have been sent: never re-sent on our own
     CANCELLED = "cancelled"
     FAILED = "failed"  # its campaign failed on it
@@ -50,9 +50,10 @@ class WaitingReason(StrEnum):
     AUTH = "auth"
     OPERATOR = "operator"
     START_AT = "start_at"
-    # Ley 2300: only numbers another campaign of the tenant reached today are left; they
-    # wait for the next permitted day (``next_send_at``).
-    DAILY_LIMIT = "daily_limit"
+    # Ley 2300: only numbers another campaign of the tenant (same purpose) reached in the
+    # contact limit's period (CONTACT_LIMITS: a day, a week) are left; they wait for the
+    # next period's first permitted moment (``next_send_at``).
+    CONTACT_LIMIT = "contact_limit"
     # No beat here has the campaign's account in PREGONERO_ACCOUNTS: nothing feeds it.
     ACCOUNT_NOT_CONFIGURED = "account_not_configured"
 
@@ -75,12 +76,12 @@ class ChunkWait(StrEnum):
 
     WINDOW = "window"
     BALANCE = "balance"  # the numbers the provider refused for balance in a block
-    DAILY_LIMIT = "daily_limit"  # Ley 2300: already reached today by another campaign
+    CONTACT_LIMIT = "contact_limit"  # Ley 2300: reached in this period by another campaign
 
 
 class Purpose(StrEnum):
     TRANSACTIONAL = "transactional"
-    COMMERCIAL = "commercial"  # Ley 2300 de 2023: its hours, one message a day
+    COMMERCIAL = "commercial"  # Ley 2300 de 2023: its hours and contact limit
     COLLECTION = "collection"  # Ley 2300 de 2023 as well
 
 
@@ -123,6 +124,7 @@ class Reason(StrEnum):
     NOT_IN_ANSWER = "not_in_answer"
     CLOSED_BY_OPERATOR = "closed_by_operator"  # was uncertain; a person checked the report
     OPTED_OUT = "opted_out"  # a suppression's reason: the person replied with an opt-out word
+    ERASED = "erased"  # the person had the number erased (Ley 1581): never sent to again
 
 
 # -- groups --------------------------------------------------------------------------------

@@ -206,6 +206,33 @@ def ley_2300_window(tz: str = "America/Bogota") -> SendWindow:
 
 
 LEY_2300_PURPOSES = ("commercial", "collection")
+LEY_2300_HOURS = (
+    "Ley 2300 de 2023: Monday-Friday 07:00-19:00, Saturday 08:00-15:00, never on Sundays "
+    "or Colombian public holidays"
+)
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def describe_window(window: SendWindow) -> str:
+    """The weekly hours in words: ``Mon-Fri 08:00-19:00, Sat 08:00-15:00, Sun closed``
+    (plus holidays when it keeps them), in its time zone."""
+
+    def hours(spans: tuple[Interval, ...]) -> str:
+        if not spans:
+            return "closed"
+        return ", ".join(f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in spans)
+
+    parts: list[str] = []
+    day = 0
+    while day < 7:
+        end = day
+        while end + 1 < 7 and window.weekly[end + 1] == window.weekly[day]:
+            end += 1
+        days = _DAYS[day] if end == day else f"{_DAYS[day]}-{_DAYS[end]}"
+        parts.append(f"{days} {hours(window.weekly[day])}")
+        day = end + 1
+    holidays = "" if window.is_holiday is _no_holidays else ", closed on public holidays"
+    return f"{'; '.join(parts)}{holidays} ({window.tz.key})"
 
 
 def hours_text(window: SendWindow, day: date) -> str:

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from dispatcher.engine import balance, feed, recover
 from dispatcher.engine.ports import Clock, Publish
 from dispatcher.settings import Settings
-from dispatcher.store import callbacks, feeding
+from dispatcher.store import callbacks, feeding, partitions
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,7 @@ class Housekeeper:
             Chore("probe_maintenance", 30.0, lambda: balance.probe_maintenance(engine, s)),
             Chore("callbacks", 5.0, self._callbacks),
             Chore("broker", BROKER_CHECK_S, self._broker),
+            Chore("partitions", 60.0, self._partitions),
         ]
 
     def _feed(self) -> int:
@@ -89,6 +90,11 @@ class Housekeeper:
         if not self.broker_lost():
             return 0
         return len(recover.sweep(self.engine, self.settings, self.publish, broker_lost=True))
+
+    def _partitions(self) -> int:
+        """The recipient table's next partition exists before intake needs it."""
+        partitions.ensure_ahead(self.engine)
+        return 0
 
     def _callbacks(self) -> int:
         """Deliveries are made here; a worker is asked to deliver only when one is due."""

@@ -204,7 +204,7 @@ class Sender:
     # -- before the slot ----------------------------------------------------------------
     def _prepare(self, conn: Connection, chunk_id: int) -> _Job | SendResult:
         """Read the chunk, ask the gate, and take out what must not go (opted out since
-        intake; Ley 2300's numbers already reached today): each decided in
+        intake; Ley 2300's numbers already reached in the contact limit's period): each decided in
         ``domain.plan``, applied by ``store.sending``, in one transaction."""
         now = self.clock()
         with conn.begin():
@@ -219,16 +219,17 @@ class Sender:
                 if account is None and stop.gate is Gate.HOLD:
                     log.error("chunk %s: account %r is not configured here", chunk_id, row.account)
                 return self._not_sent(row, stop)
-            plan = sendable(sending.pending(conn, row), row.purpose, window, now)
+            limit = self.settings.contact_limit(row.purpose)
+            plan = sendable(sending.pending(conn, row), limit, window, now)
             numbers, waiting = sending.prepare(conn, row, plan, now)
         assert account is not None  # before_send holds a chunk whose account is unknown
         campaign_id = row.chunk.campaign_id
         if waiting:
             log.info(
-                "campaign %s: %d numbers already reached today wait until %s",
+                "campaign %s: %d numbers already reached in the contact period wait until %s",
                 campaign_id,
                 waiting,
-                plan.next_day_opens,
+                plan.next_period_opens,
             )
         if not numbers:
             return SendResult(chunk_id, Gate.GONE, campaign_id, "no pending numbers left")

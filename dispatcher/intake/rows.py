@@ -5,6 +5,7 @@ they come."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -15,7 +16,7 @@ from dispatcher.domain.numbers import (
     InvalidSample,
     normalise,
 )
-from dispatcher.domain.status import Reason, RecipientStatus
+from dispatcher.domain.status import RecipientStatus
 from dispatcher.domain.template import Missing
 from dispatcher.errors import ValidationFailed
 from dispatcher.intake.seen import SeenNumbers
@@ -28,7 +29,7 @@ SAMPLE_SIZE = 20
 RAW_KEEP = 64
 
 _INVALID = RecipientStatus.INVALID.value
-_SUPPRESSED = f"{RecipientStatus.SUPPRESSED.value}\t{Reason.SUPPRESSION_LIST.value}\t\\N\t\\N"
+_SUPPRESSED = RecipientStatus.SUPPRESSED.value
 _PENDING = f"{RecipientStatus.PENDING.value}\t\\N"
 
 # line, raw, msisdn, why invalid, the template's values
@@ -56,12 +57,14 @@ class RecipientRows:
     campaign_id: int
     max_recipients: int
     normaliser: FastNormaliser
-    suppressed: Callable[[list[str]], set[str]]
+    # number -> why it must not be sent (suppression_list, list:NAME, erased)
+    suppressed: Callable[[list[str]], dict[str, str]]
     texts: TextBook
     # What to do when there are more than max_recipients: the setting to raise, or why not.
     too_many: str = "(PREGONERO_MAX_RECIPIENTS): split it into several campaigns"
     sample: list[InvalidSample] = field(default_factory=list)
     _counts: _Counts = field(default_factory=_Counts)
+    suppressed_by: Counter[str] = field(default_factory=Counter)  # by reason
     _seen: SeenNumbers = field(default_factory=SeenNumbers)
     _n: int = 0
     # A template's numbers wait here, by text, until their chunk is full (or too many
@@ -128,7 +131,9 @@ class RecipientRows:
                 )
             elif msisdn in blocked:
                 counts.suppressed += 1
-                out.append(f"{cid}\t{n}\t{line}\t\\N\t{msisdn}\t{_SUPPRESSED}\n")
+                why = blocked[msisdn]
+                self.suppressed_by[why] += 1
+                out.append(f"{cid}\t{n}\t{line}\t\\N\t{msisdn}\t{_SUPPRESSED}\t{why}\t\\N\t\\N\n")
             elif not grouped:
                 seq = counts.sendable // limit
                 counts.sendable += 1

@@ -9,26 +9,36 @@ chunk table is the outbox the feeder publishes from; intake never talks to Celer
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from functools import partial
 from itertools import chain, islice
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from dispatcher.accounts import Account, account_for
+from dispatcher.domain.contact import ContactLimit
 from dispatcher.domain.forecast import PlanFacts, make_plan
 from dispatcher.domain.numbers import FastNormaliser, InvalidSample
-from dispatcher.domain.status import LEY_2300, WaitingReason
+from dispatcher.domain.privacy import digest
+from dispatcher.domain.status import LEY_2300, Reason, WaitingReason
 from dispatcher.domain.template import Template
+from dispatcher.domain.window import LEY_2300_HOURS, SendWindow, describe_window
 from dispatcher.errors import ValidationFailed
 from dispatcher.intake.rows import BATCH, RecipientRows
 from dispatcher.intake.sources import NUMBER_COLUMNS, CsvNumbers, Entry, Fielded
 from dispatcher.intake.spec import PRIORITIES, TEST_MAX, CampaignSpec, Checked, check_spec
 from dispatcher.intake.texts import TextBook
 from dispatcher.settings import Settings
-from dispatcher.store import accounts, recipients, suppressions
+from dispatcher.store import (
+    accounts,
+    exclusions,
+    partitions,
+    privacy,
+    recipients,
+    suppressions,
+)
 from dispatcher.store import intake as store
 from dispatcher.store.intake import Tally
 
@@ -55,27 +65,46 @@ class _DryRun(Exception):
     pass
 
 
-class _SuppressionCheck:
-    """Which numbers of a batch are suppressed for the campaign's account, for a campaign
-    of several batches: on its own connection, the intake's is busy with the COPY."""
+class _Blocked:
+    """Which numbers of a batch must not be sent, and why: on the account's suppression
+    list for the tenant (``suppression_list``), on an exclusion list of the campaign's
+    purpose (``list:NAME``), or erased at a person's request (``erased``).  A campaign of
+    one batch asks on intake's connection; a larger one on its own, as intake's is busy
+    with the COPY."""
 
-    def __init__(self, engine: Engine, account: str, tenant_id: int):
-        self._engine, self._account, self._tenant = engine, account, tenant_id
+    def __init__(
+        self,
+        connect: Callable[[], AbstractContextManager[Connection]],
+        account: str,
+        tenant_id: int,
+        lists: list[str],
+        erased: set[str],
+        privacy_key: bytes | None,
+    ):
+        self._connect, self._account, self._tenant = connect, account, tenant_id
+        self._lists, self._erased, self._key = lists, erased, privacy_key
         self._all: set[str] | None = None
         self._decided = False
 
-    def __call__(self, numbers: list[str]) -> set[str]:
+    def __call__(self, numbers: list[str]) -> dict[str, str]:
         if not numbers:
-            return set()
-        with self._engine.connect() as conn:
+            return {}
+        with self._connect() as conn:
             if not self._decided:  # a small list is read once, whole
                 self._decided = True
                 listed = suppressions.count(conn, self._account, self._tenant)
                 if listed <= SUPPRESSION_PRELOAD_MAX:
                     self._all = suppressions.all_numbers(conn, self._account, self._tenant)
             if self._all is not None:
-                return self._all.intersection(numbers)
-            return suppressions.among(conn, self._account, numbers, self._tenant)
+                suppressed = self._all.intersection(numbers)
+            else:
+                suppressed = suppressions.among(conn, self._account, numbers, self._tenant)
+            blocked = exclusions.among(conn, self._lists, numbers)
+        blocked.update(dict.fromkeys(suppressed, Reason.SUPPRESSION_LIST.value))
+        if self._erased and self._key is not None:
+            key, erased = self._key, self._erased
+            blocked.update((m, Reason.ERASED.value) for m in numbers if digest(key, m) in erased)
+        return blocked
 
 
 def submit(
@@ -189,12 +218,16 @@ def _store(
             accounts.sync(other, [account])
         campaign_id = store.create_campaign(conn, fields)
         assert campaign_id is not None, "the account's row was just made"
-    if small:  # one batch: asked on this connection, then one COPY
-        suppressed: Callable[[list[str]], set[str]] = partial(
-            suppressions.among, conn, account.name, tenant_id=tenant_id
-        )
-    else:  # asked on another connection, batch by batch, while the COPY runs
-        suppressed = _SuppressionCheck(engine, account.name, tenant_id)
+    partitions.ensure(conn, campaign_id)
+    lists = exclusions.lists(conn, spec.purpose)
+    erased = privacy.erased(conn)
+    key = privacy.require_key(settings, conn) if erased else None
+    # one batch: asked on this connection, then one COPY; else on another, batch by
+    # batch, while the COPY runs
+    connect: Callable[[], AbstractContextManager[Connection]] = (
+        (lambda: nullcontext(conn)) if small else engine.connect
+    )
+    suppressed = _Blocked(connect, account.name, tenant_id, [x.name for x in lists], erased, key)
     texts = TextBook(
         campaign_id,
         checked.template,
@@ -220,9 +253,18 @@ def _store(
     _refuse_if_unsendable(tally, rows.sample, strict, _column_hint(source))
     store.cut_chunks(conn, campaign_id, texts, starts)
     reached = None
-    if spec.purpose in LEY_2300:
-        today = now.astimezone(settings.window.tz).date()
-        reached = recipients.reached_today(conn, campaign_id, tenant_id, today)
+    limit = settings.contact_limit(spec.purpose)
+    if limit is not None:
+        period = limit.period(now.astimezone(settings.window.tz).date())
+        reached = recipients.reached_in_period(conn, campaign_id, tenant_id, spec.purpose, period)
+    window = settings.window_for(spec.purpose)
+    checked_lists = [
+        {**x.as_dict(now), "excluded": rows.suppressed_by[exclusions.REASON_PREFIX + x.name]}
+        for x in lists
+    ]
+    store.record_checks(
+        conn, campaign_id, _checks(settings, spec.purpose, window, limit, checked_lists)
+    )
     figures = texts.figures()
     state = accounts.states(conn, [account.name])
     plan = make_plan(
@@ -230,10 +272,15 @@ def _store(
             **{f: getattr(figures, f) for f in _FIGURES},
             transliterated=spec.transliterate,
             reached_today=reached or 0,
+            contact_limit=limit,
+            lists=checked_lists,
+            list_max_age_days=settings.exclusion_max_age_days
+            if spec.purpose == "commercial"
+            else None,
             chunk_size=settings.chunk_size,
             account=account.name,
             interval_s=account.block_interval_s,
-            window=settings.window_for(spec.purpose),
+            window=window,
             starts=starts or now,
             price_per_segment=account.price_per_segment,
             currency=account.currency,
@@ -258,6 +305,28 @@ _FIGURES = (
     "texts", "requests", "numbers", "segments", "segments_as_written",
     "segments_transliterated", "gsm7_texts", "ucs2_texts", "ucs2_chars", "examples",
 )  # fmt: skip
+
+
+def _checks(
+    settings: Settings,
+    purpose: str,
+    window: SendWindow,
+    limit: ContactLimit | None,
+    lists: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The rules that applied to the campaign, kept for an inspection (the evidence)."""
+    ley = purpose in LEY_2300
+    return {
+        "purpose": purpose,
+        "window": f"{settings.send_window} {settings.timezone} (the provider's, CRC)",
+        "ley_2300_hours": LEY_2300_HOURS if ley else None,
+        "window_applied": describe_window(window),
+        "contact_limit": limit.text if limit else "none",
+        "contact_limit_words": limit.words if limit else "no limit",
+        "lists": [
+            {"name": x["name"], "taken_at": x["taken_at"], "excluded": x["excluded"]} for x in lists
+        ],
+    }
 
 
 def first_permitted(settings: Settings, spec: CampaignSpec) -> datetime | None:

@@ -111,7 +111,7 @@ def window_opened(conn: Connection, campaign_ids: Iterable[int]) -> None:
         update(Campaign)
         .where(
             Campaign.id == any_of(ids),
-            Campaign.waiting_reason.in_((WaitingReason.WINDOW, WaitingReason.DAILY_LIMIT)),
+            Campaign.waiting_reason.in_((WaitingReason.WINDOW, WaitingReason.CONTACT_LIMIT)),
         )
         .values(waiting_reason=None, next_send_at=None)
     )
@@ -119,7 +119,7 @@ def window_opened(conn: Connection, campaign_ids: Iterable[int]) -> None:
 
 # What a campaign none of whose chunks may go now waits for: its first chunk's reason and
 # time.  Account waits and an unconfigured account keep their word.
-_SETTLES = (None, WaitingReason.WINDOW, WaitingReason.DAILY_LIMIT, WaitingReason.START_AT)
+_SETTLES = (None, WaitingReason.WINDOW, WaitingReason.CONTACT_LIMIT, WaitingReason.START_AT)
 _GOES_NOW = or_(
     Chunk.status.in_((ChunkStatus.QUEUED, ChunkStatus.SENDING)),
     (Chunk.status == ChunkStatus.READY)
@@ -156,8 +156,8 @@ def settle_waiting(conn: Connection, campaign_id: int, now: datetime) -> None:
     first = conn.execute(_FIRST_WAITING, params).first()
     if first is None:
         return
-    if first.waiting_reason == ChunkWait.DAILY_LIMIT:
-        reason = WaitingReason.DAILY_LIMIT
+    if first.waiting_reason == ChunkWait.CONTACT_LIMIT:
+        reason = WaitingReason.CONTACT_LIMIT
     elif first.status == ChunkStatus.READY and row.started_at is None:
         reason = WaitingReason.START_AT
     else:

@@ -202,11 +202,12 @@ def move_numbers(
     return int(seq)
 
 
-def keep_for_another_day(
+def keep_for_another_period(
     conn: Connection, chunk: ChunkRef, ns: Sequence[int], opens: datetime | None
 ) -> None:
-    """Ley 2300: numbers already reached today wait, apart, for the next permitted day."""
-    move_numbers(conn, chunk, ns, ChunkStatus.DEFERRED, opens, ChunkWait.DAILY_LIMIT)
+    """Ley 2300: numbers already reached in the contact limit's period wait, apart, for
+    the next period's first permitted moment."""
+    move_numbers(conn, chunk, ns, ChunkStatus.DEFERRED, opens, ChunkWait.CONTACT_LIMIT)
 
 
 def wait_for_balance(conn: Connection, chunk: ChunkRef, ns: Sequence[int]) -> None:

@@ -207,7 +207,11 @@ HISTORY_LIMIT = 200
 
 
 def number_history(
-    engine: Engine, tenant_id: int | None, accounts: Collection[str] | None, msisdn: str
+    engine: Engine,
+    tenant_id: int | None,
+    accounts: Collection[str] | None,
+    msisdn: str,
+    limit: int | None = HISTORY_LIMIT,
 ) -> tuple[list[NumberInCampaign], list[NumberReply]]:
     """Every campaign that had a number (newest first) and its replies: an operator's
     across every tenant, a tenant's within its own campaigns (and a key's ``--accounts``).
@@ -233,7 +237,7 @@ def number_history(
         .join(Tenant, Tenant.id == Campaign.tenant_id)
         .where(Recipient.msisdn == msisdn)
         .order_by(Campaign.id.desc(), Recipient.n)
-        .limit(HISTORY_LIMIT)
+        .limit(limit)
     )
     replies = (
         select(
@@ -244,7 +248,7 @@ def number_history(
         )
         .where(InboundMessage.msisdn == msisdn)
         .order_by(InboundMessage.id.desc())
-        .limit(HISTORY_LIMIT)
+        .limit(limit)
     )
     if tenant_id is not None:
         query = query.where(Campaign.tenant_id == tenant_id)

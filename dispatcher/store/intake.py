@@ -208,3 +208,13 @@ def record_counts(
     }
     conn.execute(_COUNTS, {**asdict(tally), **params})
     feeding.announce_ready(conn)
+
+
+def record_checks(conn: Connection, campaign_id: int, checks: dict[str, Any]) -> None:
+    """The rules intake applied (window, Ley 2300, exclusion lists), for the evidence."""
+    conn.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id)
+        .values(checks=bindparam("checks", type_=JSONB)),
+        {"checks": checks},
+    )

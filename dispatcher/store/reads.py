@@ -9,7 +9,7 @@ import csv
 import io
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -29,7 +29,7 @@ from dispatcher.domain.status import (
 )
 from dispatcher.domain.times import iso
 from dispatcher.domain.window import SendWindow
-from dispatcher.errors import NotFound
+from dispatcher.errors import Gone, NotFound
 from dispatcher.settings import Settings
 from dispatcher.store.db import reading
 from dispatcher.store.rows import (
@@ -126,14 +126,24 @@ class Clock:
     now: datetime | None = None
     intervals_s: Mapping[str, float] = field(default_factory=dict)  # by account
     window: SendWindow | None = None  # the provider's: says why a start was moved
+    limits: Mapping[str, str] = field(default_factory=dict)  # CONTACT_LIMITS, by purpose
+    offset_s: float = 0.0  # CLOCK_OFFSET_S
 
     @classmethod
     def of(cls, settings: Settings, now: datetime | None = None) -> Clock:
         paces = {a.name: a.block_interval_s for a in configured_accounts(settings)}
-        return cls(settings.block_interval_s, settings.window.tz, now, paces, settings.window)
+        return cls(
+            settings.block_interval_s,
+            settings.window.tz,
+            now,
+            paces,
+            settings.window,
+            settings.contact_limits,
+            settings.clock_offset_s,
+        )
 
     def at(self) -> datetime:
-        return self.now or datetime.now(UTC)
+        return self.now or datetime.now(UTC) + timedelta(seconds=self.offset_s)
 
     def interval_for(self, account: str) -> float:
         return self.intervals_s.get(account, self.interval_s)
@@ -158,6 +168,23 @@ def check_owner(conn: Connection, campaign_id: int, tenant_id: int | None) -> No
     query = _owned(select(Campaign.id).where(Campaign.id == campaign_id), tenant_id)
     if conn.execute(query).first() is None:
         raise _not_found(campaign_id)
+
+
+def check_kept(conn: Connection, campaign_id: int, tenant_id: int | None) -> None:
+    """The campaign is the caller's and retention has not deleted its recipients (Gone,
+    saying when and why, when it has)."""
+    query = _owned(
+        select(Campaign.purged_at, Campaign.purge_reason).where(Campaign.id == campaign_id),
+        tenant_id,
+    )
+    row = conn.execute(query).first()
+    if row is None:
+        raise _not_found(campaign_id)
+    if row.purged_at is not None:
+        raise Gone(
+            f"campaign {campaign_id}'s recipients are no longer kept: {row.purge_reason}. "
+            "Its counts stay in GET /v1/campaigns/{id} and in the reports' daily summaries"
+        )
 
 
 def campaign_account(engine: Engine, campaign_id: int) -> str | None:
@@ -454,7 +481,7 @@ def recipient_page(
     limit: int,
 ) -> tuple[list[RecipientRow], int | None]:
     with engine.connect() as conn:
-        check_owner(conn, campaign_id, tenant_id)
+        check_kept(conn, campaign_id, tenant_id)
         items, last = page(conn, _recipients(campaign_id, status, after), limit, recipient_row)
     return items, (last.n if last else None)
 
@@ -464,7 +491,7 @@ def recipients_csv(
 ) -> Iterator[str]:
     """The export, streamed from a server-side cursor: checked before the first byte."""
     with engine.connect() as conn:
-        check_owner(conn, campaign_id, tenant_id)
+        check_kept(conn, campaign_id, tenant_id)
     query = _recipients(campaign_id, status, None).with_only_columns(*RECIPIENT_COLUMNS)
     return csv_lines(CSV_COLUMNS, stream(engine, query))
 
@@ -488,7 +515,7 @@ def text_page(
     if after is not None:
         query = query.where(CampaignText.id > after)
     with engine.connect() as conn:
-        check_owner(conn, campaign_id, tenant_id)
+        check_kept(conn, campaign_id, tenant_id)
         items, last = page(conn, query, limit, lambda r: TextRow(*r))
     return items, (last.id if last else None)
 

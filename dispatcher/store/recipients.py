@@ -250,19 +250,24 @@ def pending_after(conn: Connection, chunk: ChunkRef, n: int) -> list[int]:
     return [int(x) for x in rows]
 
 
-def reserve_daily_contacts(
-    conn: Connection, chunk: ChunkRef, tenant_id: int, day: date
+def reserve_contacts(
+    conn: Connection, chunk: ChunkRef, tenant_id: int, purpose: str, period: date
 ) -> list[int]:
-    """Ley 2300: reserve today's contact with the tenant for this chunk's pending
-    numbers; return those another campaign of the tenant already reached today."""
+    """Ley 2300: reserve this period's contact (its first day: ``period``) with the
+    tenant, for the purpose, for this chunk's pending numbers; return those another
+    campaign of the tenant of that purpose already reached in it."""
     pending = and_(IN_CHUNK, Recipient.status == PENDING)
     params = chunk_params(chunk)
     conn.execute(
         insert(DailyContact)
         .from_select(
-            ["tenant_id", "msisdn", "day", "campaign_id"],
+            ["tenant_id", "purpose", "msisdn", "day", "campaign_id"],
             select(
-                literal(tenant_id), Recipient.msisdn, literal(day), literal(chunk.campaign_id)
+                literal(tenant_id),
+                literal(purpose),
+                Recipient.msisdn,
+                literal(period),
+                literal(chunk.campaign_id),
             ).where(pending),
         )
         .on_conflict_do_nothing(),
@@ -274,8 +279,9 @@ def reserve_daily_contacts(
             DailyContact,
             and_(
                 DailyContact.tenant_id == tenant_id,
+                DailyContact.purpose == purpose,
                 DailyContact.msisdn == Recipient.msisdn,
-                DailyContact.day == day,
+                DailyContact.day == period,
                 DailyContact.campaign_id != chunk.campaign_id,
             ),
         )
@@ -294,24 +300,25 @@ def to_chunk(conn: Connection, campaign_id: int, ns: Sequence[int], seq: int) ->
     )
 
 
-def reached_today(conn: Connection, campaign_id: int, tenant_id: int, day: date) -> int:
-    """How many of the campaign's pending numbers the tenant's campaigns already reached
-    on ``day`` (Ley 2300's one a day): they wait for the next permitted day."""
-    any_today = conn.execute(
-        select(exists().where(DailyContact.tenant_id == tenant_id, DailyContact.day == day))
-    ).scalar()
+def reached_in_period(
+    conn: Connection, campaign_id: int, tenant_id: int, purpose: str, day: date
+) -> int:
+    """How many of the campaign's pending numbers the tenant's campaigns of ``purpose``
+    already reached in the contact limit's period that starts on ``day`` (Ley 2300):
+    they wait for the next period."""
+    this_period = (
+        (DailyContact.tenant_id == tenant_id)
+        & (DailyContact.purpose == purpose)
+        & (DailyContact.day == day)
+    )
+    any_today = conn.execute(select(exists().where(this_period))).scalar()
     if not any_today:  # most days, for most tenants: no join over a big campaign
         return 0
     return int(
         conn.execute(
             select(func.count())
             .select_from(Recipient)
-            .join(
-                DailyContact,
-                (DailyContact.tenant_id == tenant_id)
-                & (DailyContact.day == day)
-                & (DailyContact.msisdn == Recipient.msisdn),
-            )
+            .join(DailyContact, this_period & (DailyContact.msisdn == Recipient.msisdn))
             .where(
                 Recipient.campaign_id == campaign_id,
                 Recipient.status == RecipientStatus.PENDING,

@@ -6,8 +6,8 @@ here, each step in one transaction:
 - ``hold``: a queued chunk that may not go now (``NotSent``) goes back to ``ready``, or
   its campaign sleeps until the window opens;
 - ``prepare``: what of it goes out (``Sendable``): numbers that opted out since intake
-  are marked ``suppressed``, Ley 2300's day is reserved (numbers reached today move to
-  a chunk of their own), an empty chunk closes;
+  are marked ``suppressed``, Ley 2300's contact is reserved (numbers reached in the
+  limit's period move to a chunk of their own), an empty chunk closes;
 - ``claim``: ``queued -> sending`` in one UPDATE carrying every guard;
 - ``record``: a block's ``BlockPlan``: every recipient's outcome and the chunk's end
   state.
@@ -161,15 +161,17 @@ def prepare(
 ) -> tuple[tuple[tuple[int, str], ...], int]:
     """Apply what goes out of the chunk; return the numbers to send, in order (none:
     the chunk is closed), and how many wait for another day (Ley 2300).  A campaign left
-    with only numbers for another day says so (``daily_limit``, until when)."""
+    with only numbers for another day says so (``contact_limit``, until when)."""
     chunk, numbers = job.chunk, plan.numbers
     if plan.suppressed_since_intake:
         recipients.drop_suppressed(conn, chunk, job.account, job.tenant_id)
     waiting = 0
-    if numbers and plan.contact_day is not None:
-        taken = recipients.reserve_daily_contacts(conn, chunk, job.tenant_id, plan.contact_day)
+    if numbers and plan.contact_period is not None:
+        taken = recipients.reserve_contacts(
+            conn, chunk, job.tenant_id, job.purpose, plan.contact_period
+        )
         if taken:
-            chunks.keep_for_another_day(conn, chunk, taken, plan.next_day_opens)
+            chunks.keep_for_another_period(conn, chunk, taken, plan.next_period_opens)
             numbers = tuple(recipients.pending_numbers(conn, chunk))
             waiting = len(taken)
     if not numbers:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Connection,
@@ -236,30 +236,8 @@ def import_numbers(
     """Normalise and add ``(line, raw)`` numbers to the accounts' lists in one
     transaction (all or nothing), streaming: memory does not grow with the list."""
     result = Imported(list(accounts))
-    normalise = FastNormaliser(region)
     with engine.begin() as conn:
-        conn.execute(
-            text("CREATE TEMP TABLE suppress_in (msisdn varchar(12) NOT NULL) ON COMMIT DROP")
-        )
-        raw_conn: Any = conn.connection.driver_connection
-        with (
-            raw_conn.cursor() as cursor,
-            cursor.copy("COPY suppress_in (msisdn) FROM STDIN") as copy,
-        ):
-            for line, raw in numbers:
-                result.read += 1
-                number = normalise(raw)
-                if number.msisdn is None:
-                    result.invalid += 1
-                    if len(result.invalid_sample) < SAMPLE_SIZE:
-                        reason_ = number.reason or InvalidReason.NOT_A_NUMBER
-                        result.invalid_sample.append(
-                            InvalidSample(line, raw[:64], reason_.value, REASON_TEXT[reason_])
-                        )
-                else:
-                    copy.write_row((number.msisdn,))
-                if progress is not None and result.read % _BATCH == 0:
-                    progress(result.read)
+        stage(conn, "suppress_in", numbers, region, result, progress)
         distinct = int(
             conn.execute(text("SELECT count(DISTINCT msisdn) FROM suppress_in")).scalar_one()
         )
@@ -289,6 +267,45 @@ def import_numbers(
     if progress is not None:
         progress(result.read)
     return result
+
+
+class Counted(Protocol):
+    read: int
+    invalid: int
+    invalid_sample: list[InvalidSample]
+
+
+def stage(
+    conn: Connection,
+    table: str,
+    numbers: Iterable[tuple[int, str]],
+    region: str,
+    result: Counted,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Normalise ``(line, raw)`` numbers into a temporary table ``table`` (dropped at
+    commit) by COPY, counting what was read and what was invalid (with a sample)."""
+    normalise = FastNormaliser(region)
+    conn.execute(text(f"CREATE TEMP TABLE {table} (msisdn varchar(12) NOT NULL) ON COMMIT DROP"))
+    raw_conn: Any = conn.connection.driver_connection
+    with (
+        raw_conn.cursor() as cursor,
+        cursor.copy(f"COPY {table} (msisdn) FROM STDIN") as copy,
+    ):
+        for line, raw in numbers:
+            result.read += 1
+            number = normalise(raw)
+            if number.msisdn is None:
+                result.invalid += 1
+                if len(result.invalid_sample) < SAMPLE_SIZE:
+                    why = number.reason or InvalidReason.NOT_A_NUMBER
+                    result.invalid_sample.append(
+                        InvalidSample(line, raw[:64], why.value, REASON_TEXT[why])
+                    )
+            else:
+                copy.write_row((number.msisdn,))
+            if progress is not None and result.read % _BATCH == 0:
+                progress(result.read)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -113,6 +112,8 @@ class Tenant(Base):
     callback_secret: Mapped[str] = mapped_column(String(64))
     # Where replies to its campaigns go when a campaign names no reply_url.
     reply_url: Mapped[str | None] = mapped_column(Text)
+    # Days its finished campaigns keep their recipients and replies; null: RETENTION_DAYS.
+    retention_days: Mapped[int | None] = mapped_column(Integer)
 
 
 class ApiKey(Base):
@@ -258,6 +259,12 @@ class Campaign(Base):
     # Replies attributed to the campaign, and those that opted out.
     n_replies: Mapped[int] = _counter()
     n_opt_outs: Mapped[int] = _counter()
+    # The rules intake applied, for an inspection (the evidence export): the window, Ley
+    # 2300's hours and contact limit, and each exclusion list checked with its date.
+    checks: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # When retention deleted its recipients and replies, and why (the export answers 410).
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    purge_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class MessageTemplate(Base):
@@ -320,8 +327,14 @@ class Chunk(Base):
 
 
 class Recipient(Base):
+    """Partitioned by ranges of campaign ids (``store.partitions``): retention drops a
+    partition whole once every campaign in it is past its retention."""
+
     __tablename__ = "recipient"
-    __table_args__ = (CheckConstraint(_in("status", RecipientStatus), name="status"),)
+    __table_args__ = (
+        CheckConstraint(_in("status", RecipientStatus), name="status"),
+        {"postgresql_partition_by": "RANGE (campaign_id)"},
+    )
 
     # No foreign key on purpose: a per-row RI check doubles the cost of intake's COPY of a
     # million rows, and intake writes the campaign and its recipients in one transaction.
@@ -380,7 +393,8 @@ class SuppressionRemoval(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     account: Mapped[str] = mapped_column(String(64))
-    msisdn: Mapped[str] = mapped_column(String(12), index=True)
+    # 12 digits, or the keyed hash of a number erased since (32 hex digits)
+    msisdn: Mapped[str] = mapped_column(String(32), index=True)
     tenant_id: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
     reason: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(16))
@@ -407,16 +421,12 @@ class ReplyTarget(Base):
 
 
 class InboundMessage(Base):
-    """A reply the provider delivered to ``/inbound/{secret}``."""
+    """A reply the provider delivered to ``/inbound/{secret}``; ``campaign_id`` and
+    ``recipient_n`` name the recipient it answers (no foreign key: retention deletes
+    both together, and a key's check per deleted recipient would cost more)."""
 
     __tablename__ = "inbound_message"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["campaign_id", "recipient_n"],
-            ["recipient.campaign_id", "recipient.n"],
-            name="fk_inbound_message_recipient",
-            ondelete="SET NULL",
-        ),
         Index("ix_inbound_message_at", "at"),
         Index("ix_inbound_message_msisdn_at", "msisdn", "at"),
         Index("ix_inbound_message_campaign_id_id", "campaign_id", "id"),
@@ -470,15 +480,67 @@ class CallbackDelivery(Base):
 
 
 class DailyContact(Base):
-    """Ley 2300: a number reached by a tenant's commercial or collection campaign on a
-    (Bogota) day.  Written before the block is sent, so two workers cannot both send."""
+    """Ley 2300: a number reached by a tenant's campaign of a purpose in a period of its
+    contact limit (CONTACT_LIMITS): ``day`` is the period's first (Bogota) day, the day
+    itself or the week's Monday.  Written before the block is sent, so two workers
+    cannot both send."""
 
     __tablename__ = "daily_contact"
 
     tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16), primary_key=True)
     msisdn: Mapped[str] = mapped_column(String(12), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class ExclusionList(Base):
+    """A named list of numbers that must not receive messages of some purposes (the
+    CRC's RNE, a company's own "do not market" list), and when its content was taken."""
+
+    __tablename__ = "exclusion_list"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    purposes: Mapped[list[str]] = mapped_column(ARRAY(String(16)))
+    source: Mapped[str | None] = mapped_column(Text)
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    imported_at: Mapped[datetime] = _now()
+    imported_by: Mapped[str | None] = mapped_column(String(200))
+    size: Mapped[int] = _counter()
+
+
+class ExclusionEntry(Base):
+    """A number on a list; found by the number first (intake asks per batch)."""
+
+    __tablename__ = "exclusion_entry"
+
+    msisdn: Mapped[str] = mapped_column(String(12), primary_key=True)
+    list_name: Mapped[str] = mapped_column(
+        ForeignKey("exclusion_list.name", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class ErasedNumber(Base):
+    """A number a data subject had erased, by its keyed hash only: intake and the send
+    path keep it suppressed for every tenant and account."""
+
+    __tablename__ = "erased_number"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = _now()
+
+
+class ErasureAudit(Base):
+    """Who erased a number, why, when, and what was changed (counts, never the number)."""
+
+    __tablename__ = "erasure_audit"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    by: Mapped[str] = mapped_column(String(200))
+    why: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = _now()
+    changed: Mapped[dict[str, Any]] = mapped_column(JSONB)
 
 
 # The campaign column that counts the recipients in each status.

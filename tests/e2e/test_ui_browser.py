@@ -201,7 +201,7 @@ def test_the_page_says_what_each_campaign_waits_for(
 
         conn.execute(
             text(
-                "UPDATE chunk SET status = 'deferred', waiting_reason = 'daily_limit', "
+                "UPDATE chunk SET status = 'deferred', waiting_reason = 'contact_limit', "
                 "not_before = :at WHERE campaign_id = :c"
             ),
             {"at": opens, "c": daily},
@@ -216,7 +216,7 @@ def test_the_page_says_what_each_campaign_waits_for(
     wait_until(
         lambda: (
             stack.q("SELECT waiting_reason FROM campaign WHERE id = :c", c=daily)
-            == [("daily_limit",)]
+            == [("contact_limit",)]
         ),
         30,
         "the housekeeper to say it waits for the next day",

@@ -44,6 +44,7 @@ def test_json_campaign_counts_and_chunks(
         "duplicate": 1,
         "suppressed": 0,
         "reached_today": None,  # transactional: Ley 2300's one a day does not apply
+        "on_exclusion_lists": {},
     }
     assert body["chunks"] == 1
     assert body["encoding"] == "UCS-2" and body["segments"] == 1  # ó is not GSM-7
@@ -99,6 +100,7 @@ def test_25000_numbers_with_invalid_duplicate_and_suppressed(
         "duplicate": 500,
         "suppressed": 50,
         "reached_today": None,
+        "on_exclusion_lists": {},
     }
     assert body["chunks"] == 24  # 23,950 numbers in chunks of 1,000
     assert body["estimated_duration_s"] == 48.0
@@ -200,6 +202,7 @@ def test_multipart_upload(api: TestClient, new_key: KeyFactory) -> None:
         "duplicate": 0,
         "suppressed": 0,
         "reached_today": 0,  # commercial: none of them was reached today
+        "on_exclusion_lists": {},
     }
     assert r.json()["invalid_sample"][0]["line"] == 3
     detail = api.get(r.headers["location"], headers=auth).json()

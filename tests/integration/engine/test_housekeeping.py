@@ -51,7 +51,7 @@ def test_chores_run_when_due_and_only_then(h: EngineHarness) -> None:
     k = keeper(h, ticks)
     k.run_due()
     chores = ["release_due", "feed", "sweep", "reap", "finish", "settle"]
-    chores += ["expire", "probe_maintenance", "callbacks", "broker"]
+    chores += ["expire", "probe_maintenance", "callbacks", "broker", "partitions"]
     assert {c.name: c.runs for c in k.chores} == dict.fromkeys(chores, 1)
     ticks.t += h.settings.feed_every_s
     assert k.run_due() <= h.settings.feed_every_s

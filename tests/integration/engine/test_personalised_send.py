@@ -52,7 +52,7 @@ def test_ley_2300_one_a_day_holds_with_templates(h: EngineHarness) -> None:
     first = h.submit(people(shared), message="Hola {{nombre}}", purpose="commercial")
     h.run()
     second = h.submit(
-        people(shared + h.numbers(2), "Neiva"), message="Promo {{ciudad}}", purpose="collection"
+        people(shared + h.numbers(2), "Neiva"), message="Promo {{ciudad}}", purpose="commercial"
     )
     h.run()
     assert h.statuses(first) == {"accepted": 3}

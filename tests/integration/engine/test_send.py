@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from dispatcher.domain.plan import Gate, Verdict
-from dispatcher.engine import steer
+from dispatcher.engine import recover, steer
 from dispatcher.provider.client import ProviderClient, ProviderConfig
 from tests.builders import a_suppression
 from tests.integration.engine.harness import EngineHarness, bogota
@@ -100,7 +100,7 @@ def test_one_commercial_message_per_number_per_day(h: EngineHarness) -> None:
     shared = h.numbers(3)
     first = h.submit(shared + h.numbers(2), purpose="commercial")
     h.run()
-    second = h.submit(shared + h.numbers(2), purpose="collection")
+    second = h.submit(shared + h.numbers(2), purpose="commercial")
     h.run()
     assert h.statuses(first) == {"accepted": 5}
     assert h.statuses(second) == {"accepted": 2, "pending": 3}  # the 3 wait for tomorrow
@@ -108,7 +108,7 @@ def test_one_commercial_message_per_number_per_day(h: EngineHarness) -> None:
         "SELECT status, not_before, waiting_reason, size FROM chunk WHERE campaign_id = :c AND status = 'deferred'",
         c=second,
     )
-    assert waiting == [("deferred", bogota("2026-11-26 08:00:00"), "daily_limit", 3)]
+    assert waiting == [("deferred", bogota("2026-11-26 08:00:00"), "contact_limit", 3)]
     sizes = h.q("SELECT seq, size FROM chunk WHERE campaign_id = :c ORDER BY seq", c=second)
     assert sizes == [(0, 2), (1, 3)]  # the first chunk shrank by what moved out
     h.never_twice()
@@ -119,6 +119,30 @@ def test_one_commercial_message_per_number_per_day(h: EngineHarness) -> None:
     third = h.submit(shared)  # a transactional message is not limited
     h.run()
     assert h.statuses(third) == {"accepted": 3}
+
+
+def test_once_a_week_holds_a_number_until_next_monday_and_each_purpose_counts_apart(
+    h: EngineHarness,
+) -> None:
+    h.use_settings(contact_limits={"commercial": "1/week", "collection": "1/day"})
+    shared = h.numbers(2)
+    h.clock.now = bogota("2026-11-24 10:00:00")  # a Tuesday
+    first = h.submit(shared, purpose="commercial")
+    h.run()
+    other = h.submit(shared, purpose="collection")  # another purpose: its own count
+    h.run()
+    assert h.statuses(first) == h.statuses(other) == {"accepted": 2}
+    h.clock.now = bogota("2026-11-27 10:00:00")  # Friday of the same week
+    second = h.submit(shared + h.numbers(1), purpose="commercial")
+    h.run()
+    assert h.statuses(second) == {"accepted": 1, "pending": 2}
+    recover.settle_waiting(h.engine, h.settings, h.clock())  # the housekeeper's settle
+    campaign = h.campaign(second)
+    assert campaign["waiting_reason"] == "contact_limit"
+    assert campaign["next_send_at"] == bogota("2026-11-30 08:00:00")  # Monday's first hour
+    h.clock.now = bogota("2026-11-30 08:00:00")
+    h.run()
+    assert h.statuses(second) == {"accepted": 3}
 
 
 @pytest.mark.parametrize(

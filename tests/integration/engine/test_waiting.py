@@ -44,7 +44,7 @@ def test_numbers_reached_today_make_the_campaign_wait_for_the_next_day(h: Engine
     assert h.statuses(second) == {"accepted": 2, "pending": 3}
     recover.settle_waiting(h.engine, h.settings, h.clock())  # beat's housekeeper, every 5 s
     d = detail(h, second)
-    assert d["status"] == "running" and d["waiting_reason"] == "daily_limit"
+    assert d["status"] == "running" and d["waiting_reason"] == "contact_limit"
     assert d["next_send_at"] == bogota("2026-11-26 08:00:00")
     assert d["state"].startswith("waiting until tomorrow 08:00: the numbers left were reached")
     wait_s = (bogota("2026-11-26 08:00:00") - h.clock()).total_seconds()
@@ -58,9 +58,9 @@ def test_a_campaign_of_numbers_all_reached_today_says_so_at_once(h: EngineHarnes
     shared = h.numbers(4)
     h.submit(shared, purpose="commercial")
     h.run()
-    second = h.submit(shared, purpose="collection")
+    second = h.submit(shared, purpose="commercial")
     h.run()
-    assert detail(h, second)["waiting_reason"] == "daily_limit"  # no housekeeper needed
+    assert detail(h, second)["waiting_reason"] == "contact_limit"  # no housekeeper needed
 
 
 @pytest.mark.parametrize(

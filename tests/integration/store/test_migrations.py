@@ -12,9 +12,15 @@ from dispatcher.store.tables import Base
 pytestmark = pytest.mark.integration
 
 
+def _not_a_partition(name: str | None, type_: str, _parent: object) -> bool:
+    """The recipient table's partitions are made by the code (store.partitions)."""
+    return not (type_ == "table" and (name or "").startswith(("recipient_p", "recipient_legacy")))
+
+
 def test_models_and_migrations_agree(engine: Engine) -> None:
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": _not_a_partition})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 

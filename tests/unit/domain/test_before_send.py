@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dispatcher.domain.backoff import backoff_s
+from dispatcher.domain.contact import parse_limit
 from dispatcher.domain.plan import (
     Gate,
     GateFacts,
@@ -18,7 +19,7 @@ from dispatcher.domain.plan import (
     sendable,
     unclaimed,
 )
-from dispatcher.domain.status import CampaignStatus, ChunkStatus, Purpose
+from dispatcher.domain.status import CampaignStatus, ChunkStatus
 from dispatcher.domain.window import SendWindow
 
 BOGOTA = ZoneInfo("America/Bogota")
@@ -72,19 +73,30 @@ PENDING = [(1, "573100000001", False), (2, "573100000002", True), (3, "573100000
 
 
 def test_numbers_on_the_suppression_list_now_are_left_out_and_counted() -> None:
-    plan = sendable(PENDING, Purpose.TRANSACTIONAL, WINDOW, NOON)
+    plan = sendable(PENDING, None, WINDOW, NOON)
     assert plan == Sendable(((1, "573100000001"), (3, "573100000003")), 1)
 
 
-@pytest.mark.parametrize("purpose", [Purpose.COMMERCIAL, Purpose.COLLECTION])
-def test_ley_2300_reserves_today_and_knows_when_the_next_day_opens(purpose: Purpose) -> None:
-    plan = sendable(PENDING, purpose, WINDOW, NOON)
-    assert plan.contact_day == date(2026, 11, 25)
-    assert plan.next_day_opens == OPENS
+def test_one_a_day_reserves_today_and_knows_when_the_next_day_opens() -> None:
+    plan = sendable(PENDING, parse_limit("1/day"), WINDOW, NOON)
+    assert plan.contact_period == date(2026, 11, 25)
+    assert plan.next_period_opens == OPENS
+
+
+def test_once_a_week_reserves_the_week_from_its_monday_and_waits_for_the_next_one() -> None:
+    plan = sendable(PENDING, parse_limit("1/week"), WINDOW, NOON)  # Wednesday the 25th
+    assert plan.contact_period == date(2026, 11, 23)
+    assert plan.next_period_opens == datetime(2026, 11, 30, 8, 0, tzinfo=BOGOTA)
+
+
+@pytest.mark.parametrize("text", ["2/day", "1/month", "", "daily"])
+def test_a_limit_it_cannot_read_is_refused_with_the_forms_it_can(text: str) -> None:
+    with pytest.raises(ValueError, match=r"1/day .* 1/week .* none"):
+        parse_limit(text)
 
 
 def test_nothing_left_to_send_reserves_nothing() -> None:
-    plan = sendable([(1, "573100000001", True)], Purpose.COMMERCIAL, WINDOW, NOON)
+    plan = sendable([(1, "573100000001", True)], parse_limit("1/day"), WINDOW, NOON)
     assert plan == Sendable((), 1)
 
 

@@ -141,15 +141,15 @@ def test_waiting_for_ley_2300s_next_day_and_a_moved_start() -> None:
     tomorrow_7 = NOW.astimezone(BOGOTA).replace(hour=7, minute=0) + timedelta(days=1)
     daily = campaign_state(
         status=CampaignStatus.RUNNING,
-        waiting_reason=WaitingReason.DAILY_LIMIT,
+        waiting_reason=WaitingReason.CONTACT_LIMIT,
         next_send_at=tomorrow_7,
         failure_reason=None,
         now=NOW,
         tz=BOGOTA,
     )
     assert daily == (
-        "waiting until tomorrow 07:00: the numbers left were reached today by another "
-        "campaign (Ley 2300: one message a day)"
+        "waiting until tomorrow 07:00: the numbers left were reached in this period by another "
+        "campaign of the same purpose (Ley 2300's contact limit)"
     )
     moved = campaign_state(
         status=CampaignStatus.SCHEDULED,

@@ -28,7 +28,13 @@ SUPPRESSED = {"573102100003", "573102100007"}
 )
 def test_counts_are_exact(raw: list[str], chunk_size: int, batch: int) -> None:
     book = TextBook(1, parse("hola"), chunk_size)
-    rows = RecipientRows(1, 10_000, FastNormaliser("CO"), lambda ms: set(ms) & SUPPRESSED, book)
+    rows = RecipientRows(
+        1,
+        10_000,
+        FastNormaliser("CO"),
+        lambda ms: dict.fromkeys(set(ms) & SUPPRESSED, "suppression_list"),
+        book,
+    )
     entries = ((line, value, ()) for line, value in enumerate(raw, start=1))
     with patch.object(rows_module, "BATCH", batch):  # repeats across batches too
         text = "".join(b.recipients for b in rows.rows(entries))
@@ -70,7 +76,7 @@ def test_each_chunk_holds_one_text(raw: list[tuple[str, str]], chunk_size: int, 
     """With a template, every sendable number is in one chunk of its own text, chunks are
     full but for each text's last, and a number without a value is invalid."""
     book = TextBook(7, parse("Hola de {{ciudad}}"), chunk_size)
-    rows = RecipientRows(7, 10_000, FastNormaliser("CO"), lambda ms: set(), book)
+    rows = RecipientRows(7, 10_000, FastNormaliser("CO"), lambda ms: {}, book)
     entries = ((line, value, (city,)) for line, (value, city) in enumerate(raw, start=1))
     with patch.object(rows_module, "BATCH", batch):
         batches = list(rows.rows(entries))

@@ -1,0 +1,197 @@
+"""Retention (docs/architecture.md, "Retention and the recipient table"): the recipient
+rows, texts and replies of campaigns finished more than their tenant's retention ago
+(``tenant.retention_days``, else RETENTION_DAYS) are deleted.  The campaign row stays
+with its counters, its plan and its checks, so the reports' figures stay; its
+recipient export then answers 410 saying when and why (``purged_at``,
+``purge_reason``).
+
+A partition of the recipient table whose every campaign is due is detached and dropped
+whole (no row is read).  A due campaign in a partition that is not is deleted in
+batches of ``BATCH`` rows by primary key, each in its own short transaction: a finished
+campaign's rows are locked by nobody else, and no lock a send takes is held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, and_, delete, func, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from dispatcher.domain.status import CAMPAIGN_FINAL
+from dispatcher.store import partitions
+from dispatcher.store.tables import (
+    Campaign,
+    CampaignText,
+    InboundMessage,
+    Recipient,
+    ReplyTarget,
+    Tenant,
+)
+
+BATCH = 50_000
+
+# The rows a campaign stored: every recipient is counted in exactly one status.
+_ROWS = (
+    Campaign.n_pending + Campaign.n_accepted + Campaign.n_rejected + Campaign.n_invalid
+    + Campaign.n_suppressed + Campaign.n_uncertain + Campaign.n_cancelled + Campaign.n_failed
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Due:
+    campaign_id: int
+    tenant: str
+    finished_at: datetime
+    days: int
+    rows: int
+
+
+@dataclass
+class Swept:
+    """What a run deleted (or, dry, would delete)."""
+
+    dry_run: bool
+    campaigns: list[Due] = field(default_factory=list)
+    rows: int = 0
+    partitions_dropped: list[str] = field(default_factory=list)
+    batches: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "dry_run": self.dry_run,
+            "campaigns": len(self.campaigns),
+            "rows": self.rows,
+            "partitions_dropped": self.partitions_dropped,
+            "batches": self.batches,
+        }
+
+
+def _days(default_days: int) -> ColumnElement[int]:
+    return func.coalesce(Tenant.retention_days, default_days)
+
+
+def _is_due(now: datetime, default_days: int) -> ColumnElement[bool]:
+    return and_(
+        Campaign.status.in_(CAMPAIGN_FINAL),
+        Campaign.purged_at.is_(None),
+        Campaign.finished_at.is_not(None),
+        Campaign.finished_at < now - func.make_interval(0, 0, 0, _days(default_days)),
+    )
+
+
+def due(conn: Connection, now: datetime, default_days: int) -> list[Due]:
+    """The finished campaigns past their retention whose rows are still here."""
+    rows = conn.execute(
+        select(Campaign.id, Tenant.name, Campaign.finished_at, _days(default_days), _ROWS)
+        .join(Tenant, Tenant.id == Campaign.tenant_id)
+        .where(_is_due(now, default_days))
+        .order_by(Campaign.id)
+    ).all()
+    return [Due(int(c), str(t), at, int(days), int(n)) for c, t, at, days, n in rows if at]
+
+
+def reason(d: Due, now: datetime) -> str:
+    return (
+        f"deleted by retention on {now:%Y-%m-%d}: the campaign finished on "
+        f"{d.finished_at:%Y-%m-%d}, and {d.tenant}'s campaigns keep their recipients "
+        f"{d.days} days"
+    )
+
+
+def _in(lo: int, hi: int) -> ColumnElement[bool]:
+    return and_(Campaign.id >= lo, Campaign.id < hi)
+
+
+def _droppable(conn: Connection, part: partitions.Partition, due_ids: set[int]) -> bool:
+    """Every campaign id of the partition was handed out, and each of its campaigns is
+    due or already purged."""
+    if part.hi - 1 > partitions.newest_id(conn):
+        return False
+    held = conn.execute(
+        select(Campaign.id).where(_in(part.lo, part.hi), Campaign.purged_at.is_(None))
+    ).scalars()
+    return all(int(c) in due_ids for c in held)
+
+
+def _forget(conn: Connection, ids: list[int], now: datetime, why: dict[int, str]) -> None:
+    """Replies, texts and reply targets of these campaigns go; each is marked purged."""
+    conn.execute(delete(InboundMessage).where(InboundMessage.campaign_id.in_(ids)))
+    conn.execute(delete(ReplyTarget).where(ReplyTarget.campaign_id.in_(ids)))
+    conn.execute(delete(CampaignText).where(CampaignText.campaign_id.in_(ids)))
+    for cid in ids:
+        conn.execute(
+            update(Campaign).where(Campaign.id == cid).values(purged_at=now, purge_reason=why[cid])
+        )
+
+
+def run(
+    engine: Engine,
+    now: datetime,
+    default_days: int,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Swept:
+    """Delete what is due at ``now``; ``dry_run``: only say what would go."""
+    say = progress or (lambda _: None)
+    with engine.connect() as conn:
+        todo = due(conn, now, default_days)
+        parts = partitions.listed(conn)
+    swept = Swept(dry_run, todo, sum(d.rows for d in todo))
+    if dry_run or not todo:
+        return swept
+    by_id = {d.campaign_id: d for d in todo}
+    why = {d.campaign_id: reason(d, now) for d in todo}
+    left = set(by_id)
+    for part in parts:
+        with engine.begin() as conn:
+            if not _droppable(conn, part, set(by_id)):
+                continue
+            ids = [c for c in left if part.lo <= c < part.hi]
+            _forget(conn, ids, now, why)
+        partitions.drop(engine, part)
+        left.difference_update(ids)
+        swept.partitions_dropped.append(part.name)
+        say(f"dropped {part.name} (campaigns {max(part.lo, 0)}-{part.hi - 1})")
+    for cid in sorted(left):
+        with engine.connect() as conn:
+            top = conn.execute(
+                select(func.max(Recipient.n)).where(Recipient.campaign_id == cid)
+            ).scalar()
+        start = 0
+        while top is not None and start < top:
+            with engine.begin() as conn:
+                conn.execute(
+                    delete(Recipient).where(
+                        Recipient.campaign_id == cid,
+                        Recipient.n > start,
+                        Recipient.n <= start + BATCH,
+                    )
+                )
+            start += BATCH
+            swept.batches += 1
+        with engine.begin() as conn:
+            _forget(conn, [cid], now, why)
+        say(f"campaign {cid}: {by_id[cid].rows:,} rows deleted")
+    return swept
+
+
+def purged(conn: Connection, campaign_id: int) -> tuple[datetime, str] | None:
+    row = conn.execute(
+        select(Campaign.purged_at, Campaign.purge_reason).where(
+            Campaign.id == campaign_id, Campaign.purged_at.is_not(None)
+        )
+    ).first()
+    if row is None or row[0] is None:
+        return None
+    return row[0], row[1] or "deleted by retention"
+
+
+def set_tenant_days(conn: Connection, tenant: str, days: int | None) -> bool:
+    changed = conn.execute(
+        update(Tenant).where(Tenant.name == tenant).values(retention_days=days)
+    ).rowcount
+    return bool(changed)
