@@ -166,7 +166,7 @@ def run_retention(
             dry_run=dry_run,
             progress=lambda line: err.print(line, highlight=False),
         )
-    for d in swept.campaigns:
+    for d in swept.campaigns if dry_run else ():
         out.print(
             f"campaign {d.campaign_id} ({d.tenant}): finished {d.finished_at:%Y-%m-%d}, "
             f"kept {d.days} days, {d.rows:,} rows",

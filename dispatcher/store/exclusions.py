@@ -149,29 +149,27 @@ def replace_list(
                       "imported_by": by, "imported_at": func.now()},
             )
         )  # fmt: skip
+        before = conn.execute(
+            select(ExclusionList.size).where(ExclusionList.name == name).with_for_update()
+        ).scalar_one()
         suppressions.stage(conn, "exclusion_in", numbers, region, result, progress)
-        conn.execute(
-            text(
-                "CREATE TEMP TABLE exclusion_new ON COMMIT DROP AS "
-                "SELECT DISTINCT msisdn FROM exclusion_in"
-            )
-        )
-        conn.execute(text("ANALYZE exclusion_new"))
+        conn.execute(text("ANALYZE exclusion_in"))  # a hash anti-join, not a loop
         result.removed = conn.execute(
             text(
                 "DELETE FROM exclusion_entry e WHERE e.list_name = :name AND NOT EXISTS "
-                "(SELECT 1 FROM exclusion_new n WHERE n.msisdn = e.msisdn)"
+                "(SELECT 1 FROM exclusion_in n WHERE n.msisdn = e.msisdn)"
             ),
             {"name": name},
         ).rowcount
+        # in the index's order; a number given twice is skipped like one already there
         result.added = conn.execute(
             text(
                 "INSERT INTO exclusion_entry (msisdn, list_name) "
-                "SELECT msisdn, :name FROM exclusion_new ORDER BY msisdn ON CONFLICT DO NOTHING"
+                "SELECT msisdn, :name FROM exclusion_in ORDER BY msisdn ON CONFLICT DO NOTHING"
             ),
             {"name": name},
         ).rowcount
-        result.size = int(conn.execute(text("SELECT count(*) FROM exclusion_new")).scalar_one())
+        result.size = int(before) - result.removed + result.added
         conn.execute(
             update(ExclusionList).where(ExclusionList.name == name).values(size=result.size)
         )
@@ -183,6 +181,7 @@ def replace_list(
 def remove(conn: Connection, name: str) -> int:
     """Delete a list and its numbers; how many numbers it had."""
     size = get(conn, name).size
+    conn.execute(delete(ExclusionEntry).where(ExclusionEntry.list_name == name))
     conn.execute(delete(ExclusionList).where(ExclusionList.name == name))
     return size
 

@@ -87,11 +87,6 @@ def ensure_ahead(engine: Engine) -> None:
             ensure(conn, campaign_id)
 
 
-def newest_id(conn: Connection) -> int:
-    """The highest campaign id handed out so far: a partition above it may still fill."""
-    return int(conn.execute(text("SELECT last_value FROM campaign_id_seq")).scalar_one())
-
-
 def drop(engine: Engine, partition: Partition) -> None:
     """Detach (``CONCURRENTLY``: sends and intake go on) and drop a partition whose
     campaigns are all past retention and have no replies left."""

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, delete, func, select, update
+from sqlalchemy import Connection, Engine, and_, delete, exists, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from dispatcher.domain.status import CAMPAIGN_FINAL
@@ -105,10 +105,20 @@ def _in(lo: int, hi: int) -> ColumnElement[bool]:
     return and_(Campaign.id >= lo, Campaign.id < hi)
 
 
-def _droppable(conn: Connection, part: partitions.Partition, due_ids: set[int]) -> bool:
-    """Every campaign id of the partition was handed out, and each of its campaigns is
-    due or already purged."""
-    if part.hi - 1 > partitions.newest_id(conn):
+# A campaign id is handed out before its intake commits: a partition is dropped only
+# when a campaign above it was created longer ago than any intake lasts.
+SETTLED = timedelta(hours=1)
+
+
+def _droppable(
+    conn: Connection, part: partitions.Partition, due_ids: set[int], now: datetime
+) -> bool:
+    """Every campaign id of the partition was handed out long ago (no intake can still be
+    writing one), and each of its campaigns is due or already purged."""
+    later = conn.execute(
+        select(exists().where(Campaign.id >= part.hi, Campaign.created_at < now - SETTLED))
+    ).scalar()
+    if not later:
         return False
     held = conn.execute(
         select(Campaign.id).where(_in(part.lo, part.hi), Campaign.purged_at.is_(None))
@@ -148,7 +158,7 @@ def run(
     left = set(by_id)
     for part in parts:
         with engine.begin() as conn:
-            if not _droppable(conn, part, set(by_id)):
+            if not _droppable(conn, part, set(by_id), now):
                 continue
             ids = [c for c in left if part.lo <= c < part.hi]
             _forget(conn, ids, now, why)

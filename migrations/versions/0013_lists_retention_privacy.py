@@ -105,7 +105,6 @@ def upgrade() -> None:
         'exclusion_entry',
         sa.Column('msisdn', sa.String(length=12), nullable=False),
         sa.Column('list_name', sa.String(length=50), nullable=False),
-        sa.ForeignKeyConstraint(['list_name'], ['exclusion_list.name'], name=op.f('fk_exclusion_entry_list_name_exclusion_list'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('msisdn', 'list_name', name=op.f('pk_exclusion_entry')),
     )
     op.create_table(

@@ -258,7 +258,9 @@
     counts.replaceChildren();
     for (const [label, n] of [["Numbers", c.submitted], ["To send", c.sendable], ["Invalid", c.invalid],
                               ["Repeated", c.duplicate], ["Suppressed", c.suppressed],
-                              ["Reached today (Ley 2300)", c.reached_today]]) {
+                              ["Held by the contact limit (Ley 2300)", c.reached_today],
+                              ...Object.entries(c.on_exclusion_lists || {}).map(
+                                ([name, n]) => [`On list ${name}`, n])]) {
       if (n === null || n === undefined) continue;
       const div = make("div");
       div.append(make("dt", label), make("dd", numbers.format(n)));
