@@ -50,7 +50,8 @@ class CampaignFields(BaseModel):
     method: Method = Field(Method.ONE_WAY, description="metodo_envio: 1via, 2via or flash")
     purpose: Purpose = Field(
         Purpose.TRANSACTIONAL,
-        description="commercial and collection follow Ley 2300 de 2023 (hours, one a day)",
+        description="commercial and collection follow Ley 2300 de 2023 (its hours, and the "
+        "contact limit CONTACT_LIMITS sets per purpose); exclusion lists apply by purpose",
     )
     priority: Priority = "normal"
     start_at: datetime | None = Field(None, description="Do not send before this time")

@@ -56,7 +56,7 @@ def expire(engine: Engine, now: datetime) -> int:
 
 def settle_waiting(engine: Engine, settings: Settings, now: datetime) -> int:
     """Campaigns say what they wait for: an account not configured here (beat's
-    PREGONERO_ACCOUNTS), and those none of whose chunks may go now (Ley 2300's next day,
+    PREGONERO_ACCOUNTS), and those none of whose chunks may go now (Ley 2300's next period,
     the window).  How many changed."""
     configured = [a.name for a in configured_accounts(settings)]
     with engine.begin() as conn:

@@ -7,7 +7,7 @@ One send reads top-down and never calls back up; every write goes through
 1. prepare, before the slot, in one transaction: ``sending.read`` the chunk,
    ``plan.before_send`` (``NotSent``, applied by ``sending.hold``), then
    ``plan.sendable`` over ``sending.pending`` (applied by ``sending.prepare``: opted out
-   since intake, Ley 2300's one message a day);
+   since intake, Ley 2300's contact limit);
 2. slot: an in-flight place and the next start time from the shared limiter (a port);
 3. claim: ``sending.claim``, one UPDATE ``queued -> sending``; the window is asked once,
    here (zero rows: ``plan.unclaimed``, applied by ``sending.hold``);

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import chain, islice
 from typing import Any
 
@@ -124,7 +124,7 @@ def submit(
     """Store a campaign with all its recipients, texts and chunks, or nothing at all.
     ``now``: the time it is submitted at (the system's clock by default).  ``dry_run``:
     everything is checked and counted as for real, then rolled back."""
-    now = now or datetime.now(UTC)
+    now = now or datetime.now(UTC) + timedelta(seconds=settings.clock_offset_s)
     account = account_for(settings, spec.method, spec.account, allowed_accounts)
     checked = check_spec(spec, account.links_allowed, settings.callback_allow_private)
     template = checked.template

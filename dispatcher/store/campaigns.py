@@ -103,7 +103,7 @@ def wait_for(
 
 def window_opened(conn: Connection, campaign_ids: Iterable[int]) -> None:
     """Their deferred chunks were released: they no longer wait for the window or for
-    Ley 2300's next day."""
+    Ley 2300's next period."""
     ids = sorted(set(campaign_ids))
     if not ids:
         return
@@ -139,7 +139,7 @@ _FIRST_WAITING = (
 
 def settle_waiting(conn: Connection, campaign_id: int, now: datetime) -> None:
     """Say what the campaign waits for, from its chunks, when none of them may go now:
-    its start time (not started, its chunks wait for it), Ley 2300's next day or the
+    its start time (not started, its chunks wait for it), Ley 2300's next period or the
     window, and until when."""
     params = {"cid": campaign_id, "now": now}
     row = conn.execute(

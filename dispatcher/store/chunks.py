@@ -158,7 +158,7 @@ def close(
 
 
 def close_empty(conn: Connection, chunk: ChunkRef) -> None:
-    """Nothing of it is left to send (opted out, or reached today already)."""
+    """Nothing of it is left to send (opted out, or reached in the contact period already)."""
     conn.execute(
         update(Chunk)
         .where(Chunk.id == chunk.id, Chunk.status == ChunkStatus.QUEUED)

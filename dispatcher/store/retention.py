@@ -1,8 +1,9 @@
 """Retention (docs/architecture.md, "Retention and the recipient table"): the recipient
 rows, texts and replies of campaigns finished more than their tenant's retention ago
-(``tenant.retention_days``, else RETENTION_DAYS) are deleted.  The campaign row stays
-with its counters, its plan and its checks, so the reports' figures stay; its
-recipient export then answers 410 saying when and why (``purged_at``,
+(``tenant.retention_days``, else RETENTION_DAYS) are deleted; so are replies no campaign
+claimed, after RETENTION_DAYS, and Ley 2300's reservations of periods long past.  The
+campaign row stays with its counters, its plan and its checks, so the reports' figures
+stay; its recipient export then answers 410 saying when and why (``purged_at``,
 ``purge_reason``).
 
 A partition of the recipient table whose every campaign is due is detached and dropped
@@ -25,6 +26,7 @@ from dispatcher.store import partitions
 from dispatcher.store.tables import (
     Campaign,
     CampaignText,
+    DailyContact,
     InboundMessage,
     Recipient,
     ReplyTarget,
@@ -137,6 +139,22 @@ def _forget(conn: Connection, ids: list[int], now: datetime, why: dict[int, str]
         )
 
 
+# Ley 2300's reservations are read only for the current period (a week at most).
+CONTACTS_KEPT = timedelta(days=14)
+
+
+def _loose_ends(conn: Connection, now: datetime, default_days: int) -> None:
+    """What belongs to no campaign: contact reservations of periods long past, and
+    replies no campaign claimed, after RETENTION_DAYS."""
+    conn.execute(delete(DailyContact).where(DailyContact.day < (now - CONTACTS_KEPT).date()))
+    conn.execute(
+        delete(InboundMessage).where(
+            InboundMessage.campaign_id.is_(None),
+            InboundMessage.at < now - timedelta(days=default_days),
+        )
+    )
+
+
 def run(
     engine: Engine,
     now: datetime,
@@ -151,7 +169,11 @@ def run(
         todo = due(conn, now, default_days)
         parts = partitions.listed(conn)
     swept = Swept(dry_run, todo, sum(d.rows for d in todo))
-    if dry_run or not todo:
+    if dry_run:
+        return swept
+    with engine.begin() as conn:
+        _loose_ends(conn, now, default_days)
+    if not todo:
         return swept
     by_id = {d.campaign_id: d for d in todo}
     why = {d.campaign_id: reason(d, now) for d in todo}

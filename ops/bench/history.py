@@ -16,7 +16,8 @@ the API):
 
     .venv/bin/python ops/bench/history.py [--campaigns 5000] [--rows 10000]
 
-Targets: engine rate within 10 % of the empty database's; report and detail as fast;
+Targets: engine rate within 10 % of the empty database's; report and detail as fast
+(within 25 %, the noise of one run);
 retention of 10M rows in at most 60 s with no gap over 2.1 s; a 5M list in at most 60 s
 with the same peak RSS as a 500k one (flat).  Needs about 10 GB of disk.
 """
@@ -64,12 +65,15 @@ def reads(stack: Stack, base: str, campaign_id: int) -> tuple[float, float]:
     auth = {"Authorization": f"Bearer {stack.tenant_key}"}
     day = datetime.now(ZoneInfo("America/Bogota")).date().isoformat()
     with httpx.Client(base_url=base, headers=auth, timeout=600) as client:
-        started = time.perf_counter()
-        report = client.get(
-            "/v1/reports/outcomes", params={"from": day, "to": day, "format": "csv"}
-        )
-        report_s = time.perf_counter() - started
-        assert report.status_code == 200, report.text[:300]
+        reports = []
+        for _ in range(3):  # the median: the first may read from disk
+            started = time.perf_counter()
+            report = client.get(
+                "/v1/reports/outcomes", params={"from": day, "to": day, "format": "csv"}
+            )
+            reports.append(time.perf_counter() - started)
+            assert report.status_code == 200, report.text[:300]
+        report_s = statistics.median(reports)
         times = []
         for _ in range(20):
             started = time.perf_counter()
@@ -246,6 +250,21 @@ def main() -> None:
             headers={"Authorization": f"Bearer {stack.tenant_key}"},
         )
 
+        # a due campaign that shares its partition with kept ones: deleted in batches
+        shared = stack.q(
+            "SELECT id FROM campaign WHERE name LIKE 'history %' AND purged_at IS NULL "
+            "ORDER BY id LIMIT 100"
+        )
+        with stack.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE campaign SET finished_at = now() - interval '400 days' "
+                     "WHERE id = ANY(:ids)"),
+                {"ids": [r[0] for r in shared]},
+            )  # fmt: skip
+        seconds, _rss, out = timed_cli(stack.env, "retention", "run")
+        print(f"retention in batches: {out.splitlines()[-1]} in {seconds:.1f} s "
+              f"({len(shared) * args.rows / seconds:,.0f} rows/s)")  # fmt: skip
+
         with tempfile.TemporaryDirectory() as tmp:
             figures = {}
             for count in (500_000, 5_000_000):
@@ -264,8 +283,11 @@ def main() -> None:
         flat = figures[5_000_000][1] <= figures[500_000][1] * 1.2
         print(f"list import peak RSS 5M/500k: {figures[5_000_000][1] / figures[500_000][1]:.2f} "
               f"({'flat' if flat else 'GROWS'})")  # fmt: skip
+        reads_ok = full_report <= 1.25 * empty_report and full_detail <= 1.25 * empty_detail
+        print(f"reads as fast (within 25 %): {'yes' if reads_ok else 'NO'}")
         ok = (
             ratio >= 0.9
+            and reads_ok
             and float(swept["seconds"]) <= 60  # type: ignore[arg-type]
             and worst <= 2.1
             and figures[5_000_000][0] <= 60

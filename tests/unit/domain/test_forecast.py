@@ -85,3 +85,30 @@ def test_numbers_reached_today_finish_tomorrow() -> None:
     plan = make_plan(facts(requests=3, reached_today=1000, numbers=3000), BOGOTA_8AM)
     assert 86_400 <= plan["eta_s"] < 86_400 + 10
     assert "Ley 2300" in plan["warnings"][-1]
+
+
+def test_numbers_held_by_a_weekly_limit_go_next_week_and_lists_are_counted() -> None:
+    from dispatcher.domain.contact import parse_limit
+
+    lists = [
+        {"name": "rne", "taken_at": "2026-10-01T00:00:00+00:00", "age_days": 67, "excluded": 12},
+        {"name": "baja", "taken_at": "2026-12-06T00:00:00+00:00", "age_days": 1, "excluded": 0},
+    ]
+    plan = make_plan(
+        facts(
+            requests=2, numbers=1500, reached_today=500, contact_limit=parse_limit("1/week"),
+            lists=lists, list_max_age_days=30,
+        ),
+        BOGOTA_8AM,
+    )  # fmt: skip
+    assert plan["warnings"] == [
+        "500 numbers were reached this week by another campaign of the same purpose: the "
+        "contact limit (1/week) holds them until the next week's first permitted moment",
+        "left out as on exclusion lists: 12 on rne",
+        "exclusion list rne was taken 67 days ago, more than the 30 a commercial campaign may "
+        "rely on (EXCLUSION_MAX_AGE_DAYS): import a fresh copy before sending",
+    ]
+    # the held block goes on the next Monday at 08:00, a week after this Monday
+    assert plan["done_by"] == "2026-12-14T13:00:02Z"
+    assert (plan["contact_limit"], plan["held_by_contact_limit"]) == ("1/week", 500)
+    assert [x["excluded"] for x in plan["lists"]] == [12, 0]

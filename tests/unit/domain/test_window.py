@@ -148,3 +148,16 @@ def test_holiday_calendar_is_colombian() -> None:
     calendar = ley_2300_window().is_holiday
     assert calendar(date(2026, 7, 20))  # Independence Day
     assert not calendar(date(2026, 11, 25))
+
+
+def test_a_window_in_words_groups_equal_days() -> None:
+    from dispatcher.domain.window import describe_window, ley_2300_window
+
+    assert describe_window(SendWindow.daily("08:00-21:00")) == (
+        "Mon-Sun 08:00-21:00 (America/Bogota)"
+    )
+    both = SendWindow.daily("08:00-21:00").intersect(ley_2300_window())
+    assert describe_window(both) == (
+        "Mon-Fri 08:00-19:00; Sat 08:00-15:00; Sun closed, closed on public holidays "
+        "(America/Bogota)"
+    )
