@@ -322,6 +322,11 @@ class CampaignDetail(CampaignSummary):
     callback: CallbackState | None = Field(
         description="The callback_url's delivery, once the campaign has finished"
     )
+    recipients_deleted: dict[str, Any] | None = Field(
+        None,
+        description="Retention deleted its recipients, texts and replies: when and why "
+        "(its counts stay; its exports answer 410).  Null while they are kept.",
+    )
 
     @classmethod
     def of(cls, detail: CampaignDetailView, clock: Clock) -> CampaignDetail:  # type: ignore[override]
@@ -349,6 +354,11 @@ class CampaignDetail(CampaignSummary):
                 "by_status": {s.value: n for s, n in c.recipients.items()},
             },
             callback=CallbackState(**asdict(detail.callback)) if detail.callback else None,
+            recipients_deleted=(
+                {"at": detail.recipients_deleted_at, "why": detail.recipients_deleted_because}
+                if detail.recipients_deleted_at
+                else None
+            ),
         )
 
 

@@ -91,6 +91,15 @@ def drop(engine: Engine, partition: Partition) -> None:
     """Detach (``CONCURRENTLY``: sends and intake go on) and drop a partition whose
     campaigns are all past retention and have no replies left."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f"ALTER TABLE recipient DETACH PARTITION {partition.name} CONCURRENTLY"))
+        pending = conn.execute(
+            text(
+                "SELECT inhdetachpending FROM pg_inherits WHERE inhrelid = "
+                "to_regclass(:name) AND inhparent = 'recipient'::regclass"
+            ),
+            {"name": partition.name},
+        ).scalar()
+        # an earlier detach that was interrupted is finished, not started again
+        how = "FINALIZE" if pending else "CONCURRENTLY"
+        conn.execute(text(f"ALTER TABLE recipient DETACH PARTITION {partition.name} {how}"))
         conn.execute(text(f"DROP TABLE {partition.name}"))
     _known[:] = [p for p in _known if p.name != partition.name]

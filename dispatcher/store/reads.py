@@ -113,6 +113,8 @@ _DETAIL = (
     Campaign.submitted,
     Campaign.duplicate,
     Campaign.suppressed,
+    Campaign.purged_at,
+    Campaign.purge_reason,
 )
 
 
@@ -315,6 +317,8 @@ def campaign_detail(
         duplicate=row.duplicate,
         suppressed=row.suppressed,
         callback=(CallbackView(DeliveryState(callback[0]), *callback[1:]) if callback else None),
+        recipients_deleted_at=row.purged_at,
+        recipients_deleted_because=row.purge_reason,
     )
 
 

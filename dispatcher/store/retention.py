@@ -18,10 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, delete, exists, func, select, update
+from sqlalchemy import Connection, Engine, and_, delete, exists, func, select, text, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from dispatcher.domain.status import CAMPAIGN_FINAL
+from dispatcher.errors import Conflict
 from dispatcher.store import partitions
 from dispatcher.store.tables import (
     Campaign,
@@ -34,6 +35,12 @@ from dispatcher.store.tables import (
 )
 
 BATCH = 50_000
+_LOCK = 0x726574656E74  # pg_advisory_lock key: one retention run at a time
+
+
+class Busy(Conflict):
+    """Another retention run holds the lock."""
+
 
 # The rows a campaign stored: every recipient is counted in exactly one status.
 _ROWS = (
@@ -163,14 +170,34 @@ def run(
     dry_run: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Swept:
-    """Delete what is due at ``now``; ``dry_run``: only say what would go."""
-    say = progress or (lambda _: None)
+    """Delete what is due at ``now``; ``dry_run``: only say what would go.  One run at a
+    time (beat's daily task, an operator's command): another finds Busy."""
     with engine.connect() as conn:
         todo = due(conn, now, default_days)
         parts = partitions.listed(conn)
     swept = Swept(dry_run, todo, sum(d.rows for d in todo))
     if dry_run:
         return swept
+    with engine.connect() as guard:
+        if not guard.execute(text(f"SELECT pg_try_advisory_lock({_LOCK})")).scalar():
+            raise Busy("another retention run is going on; try again when it has finished")
+        try:
+            return _sweep(engine, now, default_days, todo, parts, swept, progress)
+        finally:
+            guard.execute(text(f"SELECT pg_advisory_unlock({_LOCK})"))
+            guard.commit()
+
+
+def _sweep(
+    engine: Engine,
+    now: datetime,
+    default_days: int,
+    todo: list[Due],
+    parts: list[partitions.Partition],
+    swept: Swept,
+    progress: Callable[[str], None] | None,
+) -> Swept:
+    say = progress or (lambda _: None)
     with engine.begin() as conn:
         _loose_ends(conn, now, default_days)
     if not todo:

@@ -133,6 +133,9 @@ class CampaignDetailView:
     duplicate: int
     suppressed: int
     callback: CallbackView | None
+    # retention deleted its recipients, texts and replies (its counts stay)
+    recipients_deleted_at: datetime | None = None
+    recipients_deleted_because: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

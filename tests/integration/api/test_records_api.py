@@ -135,6 +135,12 @@ def test_retention_deletes_old_recipients_and_keeps_the_counts(
     assert q(engine, "SELECT count(*) FROM recipient WHERE campaign_id = :c", c=recent) == [(2,)]
     detail = api.get(f"/v1/campaigns/{old}", headers=tenant.auth).json()
     assert (detail["sendable"], detail["recipients"]["pending"]) == (3, 3)  # counts stay
+    assert detail["recipients_deleted"]["why"].startswith("deleted by retention on ")
+    signed = api.post("/ui/sign-in", data={"key": tenant.key}, follow_redirects=False)
+    assert signed.status_code == 303
+    page = " ".join(api.get(f"/ui/campaigns/{old}").text.split())
+    assert "Recipients, texts and replies are no longer kept: deleted by retention on" in page
+    assert f"/v1/campaigns/{old}/recipients?format=csv" not in page
     for path in ("recipients", "recipients?format=csv", "texts", "evidence"):
         gone = api.get(f"/v1/campaigns/{old}/{path}", headers=tenant.auth)
         assert gone.status_code == 410, path
@@ -330,3 +336,17 @@ def test_the_cli_imports_lists_exports_and_removes_a_list(
     assert bad.exit_code != 0 and "is not a list name" in words(bad.output)
     removed = runner.invoke(cli, ["exclusions", "remove", "--list", name], env=env)
     assert removed.exit_code == 0 and f"list {name} removed (3 numbers)" in words(removed.output)
+
+
+def test_one_retention_run_at_a_time(engine: Engine) -> None:
+    with engine.connect() as other:
+        other.execute(text(f"SELECT pg_advisory_lock({retention._LOCK})"))
+        tenant = a_tenant(engine)
+        from dispatcher.settings import load_settings
+        from tests.builders import a_campaign
+
+        settings = load_settings(database_url=engine.url.render_as_string(hide_password=False))
+        finished_long_ago(engine, a_campaign(engine, settings, tenant.id, NUMBERS(1)), 400)
+        with pytest.raises(retention.Busy, match="another retention run is going on"):
+            retention.run(engine, datetime.now(UTC), 365)
+        other.execute(text(f"SELECT pg_advisory_unlock({retention._LOCK})"))
