@@ -33,7 +33,9 @@ class Partition:
         return self.lo <= campaign_id < self.hi
 
 
-_known: list[Partition] = []  # this process's last read: partitions are never resized
+# This process's last read, by database (a test process uses several): partitions are
+# never resized, and one is dropped only long after any intake could write to it.
+_known: dict[str, list[Partition]] = {}
 
 
 def _value(raw: str, infinite: int) -> int:
@@ -59,10 +61,11 @@ def listed(conn: Connection) -> list[Partition]:
 
 def ensure(conn: Connection, campaign_id: int) -> None:
     """A partition for ``campaign_id`` exists when the caller's transaction commits."""
-    if any(p.covers(campaign_id) for p in _known):
+    database = conn.engine.url.render_as_string(hide_password=True)
+    if any(p.covers(campaign_id) for p in _known.get(database, ())):
         return
-    _known[:] = listed(conn)
-    if any(p.covers(campaign_id) for p in _known):
+    _known[database] = found = listed(conn)
+    if any(p.covers(campaign_id) for p in found):
         return
     conn.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK})"))
     parts = listed(conn)  # another process may have made it meanwhile
@@ -102,4 +105,4 @@ def drop(engine: Engine, partition: Partition) -> None:
         how = "FINALIZE" if pending else "CONCURRENTLY"
         conn.execute(text(f"ALTER TABLE recipient DETACH PARTITION {partition.name} {how}"))
         conn.execute(text(f"DROP TABLE {partition.name}"))
-    _known[:] = [p for p in _known if p.name != partition.name]
+    _known.pop(engine.url.render_as_string(hide_password=True), None)
