@@ -170,6 +170,9 @@ def replace_list(
             {"name": name},
         ).rowcount
         result.size = int(before) - result.removed + result.added
+        # fresh statistics: intake's look-ups then use the index at once (with none, the
+        # planner scanned the whole table for every batch: 34 s for 1M numbers, not 4 s)
+        conn.execute(text("ANALYZE exclusion_entry"))
         conn.execute(
             update(ExclusionList).where(ExclusionList.name == name).values(size=result.size)
         )
