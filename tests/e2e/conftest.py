@@ -1,6 +1,6 @@
 """What the browser tests share: Debian's Chromium, driven by Playwright, and a stack
-(worker, beat, API, simulator) at the module's ``INTERVAL``, one of each per module.
-Other e2e modules define their own ``stack``."""
+(worker, beat, API, simulator) at the module's ``INTERVAL`` with its ``STACK_ENV``
+settings, one of each per module.  Other e2e modules define their own ``stack``."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def stack(request: pytest.FixtureRequest, pg_server_url: str) -> Iterator[Stack]:
-    s = Stack(pg_server_url, block_interval_s=request.module.INTERVAL)
+    env = getattr(request.module, "STACK_ENV", {})
+    s = Stack(pg_server_url, block_interval_s=request.module.INTERVAL, extra_env=env)
     try:
         s.start_worker("w1")
         s.start_beat()

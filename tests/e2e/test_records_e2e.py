@@ -44,31 +44,19 @@ TUESDAY = next_working_tuesday(datetime.now(UTC))
 OFFSET_S = (TUESDAY - datetime.now(UTC)).total_seconds()
 
 
-@pytest.fixture(scope="module")
-def stack(pg_server_url: str) -> Iterator[Stack]:
-    s = Stack(
-        pg_server_url,
-        block_interval_s=0.2,
-        extra_env={
-            "PREGONERO_CLOCK_OFFSET_S": f"{OFFSET_S:.0f}",
-            "PREGONERO_CONTACT_LIMITS": '{"commercial": "1/week", "collection": "1/day"}',
-            "PREGONERO_PRIVACY_KEY": "a-secret-kept-with-the-backups",
-        },
-    )
-    try:
-        s.start_worker("w1")
-        s.start_beat()
-        yield s
-    finally:
-        s.stop()
+INTERVAL = 0.2
+STACK_ENV = {  # the shared module stack (tests/e2e/conftest.py) with these settings
+    "PREGONERO_CLOCK_OFFSET_S": f"{OFFSET_S:.0f}",
+    "PREGONERO_CONTACT_LIMITS": '{"commercial": "1/week", "collection": "1/day"}',
+    "PREGONERO_PRIVACY_KEY": "a-secret-kept-with-the-backups",
+}
 
 
 @pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    base = stack.start_api()
+def client(stack: Stack, api: str) -> Iterator[httpx.Client]:
     auth = {"Authorization": f"Bearer {stack.tenant_key}"}
-    with httpx.Client(base_url=base, headers=auth, timeout=30) as client:
-        yield client
+    with httpx.Client(base_url=api, headers=auth, timeout=30) as http:
+        yield http
 
 
 def cli(stack: Stack, *args: str, offset_s: float = OFFSET_S) -> str:
@@ -78,9 +66,9 @@ def cli(stack: Stack, *args: str, offset_s: float = OFFSET_S) -> str:
     return done.stdout
 
 
-def create(api: httpx.Client, numbers: list[str], purpose: str) -> dict[str, object]:
+def create(client: httpx.Client, numbers: list[str], purpose: str) -> dict[str, object]:
     body = {"name": purpose, "message": "Hola", "purpose": purpose, "recipients": numbers}
-    r = api.post("/v1/campaigns", json=body)
+    r = client.post("/v1/campaigns", json=body)
     assert r.status_code == 201, r.text
     return dict(r.json())
 
@@ -89,61 +77,61 @@ def finished(stack: Stack, campaign_id: object) -> None:
     wait_until(lambda: stack.campaign_status(int(str(campaign_id))) == "completed", 60, "done")
 
 
-def exported(api: httpx.Client, campaign_id: object) -> list[dict[str, str]]:
-    r = api.get(f"/v1/campaigns/{campaign_id}/recipients", params={"format": "csv"})
+def exported(client: httpx.Client, campaign_id: object) -> list[dict[str, str]]:
+    r = client.get(f"/v1/campaigns/{campaign_id}/recipients", params={"format": "csv"})
     assert r.status_code == 200, r.text
     return list(csv.DictReader(io.StringIO(r.text)))
 
 
 def test_once_a_week_a_number_reached_on_tuesday_waits_for_next_week(
-    stack: Stack, api: httpx.Client
+    stack: Stack, client: httpx.Client
 ) -> None:
-    first = create(api, [PERSON], "commercial")
+    first = create(client, [PERSON], "commercial")
     finished(stack, first["id"])
-    second = create(api, [PERSON, OTHER], "commercial")
+    second = create(client, [PERSON, OTHER], "commercial")
     assert second["counts"]["reached_today"] == 1  # type: ignore[index]
     assert any("reached this week" in w for w in second["plan"]["warnings"])  # type: ignore[index]
     monday = (TUESDAY + timedelta(days=6)).replace(hour=7)
 
     def waits() -> bool:
-        d = api.get(f"/v1/campaigns/{second['id']}").json()
+        d = client.get(f"/v1/campaigns/{second['id']}").json()
         return bool(d["waiting_reason"] == "contact_limit" and d["recipients"]["accepted"] == 1)
 
     wait_until(waits, 60, "the campaign to say it waits for the contact limit")
-    detail = api.get(f"/v1/campaigns/{second['id']}").json()
+    detail = client.get(f"/v1/campaigns/{second['id']}").json()
     assert datetime.fromisoformat(detail["next_send_at"].replace("Z", "+00:00")) == monday
     assert detail["state"].startswith("waiting until ")
     assert "one message a week (1/week) per number" in detail["state"]
     assert detail["recipients"] == {**detail["recipients"], "accepted": 1, "pending": 1}
-    metrics = httpx.get(str(api.base_url) + "/metrics").text
+    metrics = httpx.get(str(client.base_url) + "/metrics").text
     assert 'pregonero_campaigns{status="running",waiting_reason="contact_limit"} 1.0' in metrics
     accepted = stack.sim.sim.accepted
     assert sorted(accepted) == sorted([PERSON, OTHER]) and len(accepted[PERSON]) == 1
 
 
 def test_a_listed_number_is_skipped_by_commercial_campaigns_only(
-    stack: Stack, api: httpx.Client, tmp_path: Path
+    stack: Stack, client: httpx.Client, tmp_path: Path
 ) -> None:
     listed = tmp_path / "rne.csv"
     listed.write_text(f"numero\n{LISTED}\n")
     out = cli(stack, "exclusions", "import", str(listed), "--list", "rne", "--purposes",
               "commercial", "--source", "CRC")  # fmt: skip
     assert "1 numbers; 1 added, 0 removed, 0 invalid of 1 read" in " ".join(out.split())
-    commercial = create(api, [LISTED, "573209990004"], "commercial")
+    commercial = create(client, [LISTED, "573209990004"], "commercial")
     assert commercial["counts"]["on_exclusion_lists"] == {"rne": 1}  # type: ignore[index]
-    transactional = create(api, [LISTED], "transactional")
+    transactional = create(client, [LISTED], "transactional")
     finished(stack, commercial["id"])
     finished(stack, transactional["id"])
-    rows = {r["msisdn"]: r for r in exported(api, commercial["id"])}
+    rows = {r["msisdn"]: r for r in exported(client, commercial["id"])}
     assert (rows[LISTED]["status"], rows[LISTED]["reason"]) == ("suppressed", "list:rne")
-    assert [r["status"] for r in exported(api, transactional["id"])] == ["accepted"]
+    assert [r["status"] for r in exported(client, transactional["id"])] == ["accepted"]
     assert LISTED in stack.sim.sim.accepted  # the transactional message reached it
 
 
 def test_erasure_removes_a_number_from_every_export_and_keeps_it_suppressed(
-    stack: Stack, api: httpx.Client
+    stack: Stack, client: httpx.Client
 ) -> None:
-    had = [c["id"] for c in api.get("/v1/campaigns").json()["items"]]
+    had = [c["id"] for c in client.get("/v1/campaigns").json()["items"]]
     found = json.loads(cli(stack, "privacy", "find", "--number", PERSON))
     assert {c["campaign_id"] for c in found["campaigns"]} >= {min(had)}
     done = json.loads(
@@ -152,38 +140,38 @@ def test_erasure_removes_a_number_from_every_export_and_keeps_it_suppressed(
     assert done["changed"]["recipients"] >= 2 and done["changed"]["pending_suppressed"] == 1
     for campaign_id in had:
         for path in ("recipients?format=csv", "evidence"):
-            r = api.get(f"/v1/campaigns/{campaign_id}/{path}")
+            r = client.get(f"/v1/campaigns/{campaign_id}/{path}")
             assert r.status_code == 200 and PERSON not in r.text, (campaign_id, path)
     day = datetime.now(BOGOTA).date()
-    report = api.get(
+    report = client.get(
         "/v1/reports/outcomes",
         params={"from": str(day - timedelta(days=1)), "to": str(day + timedelta(days=1)),
                 "format": "csv"},
     )  # fmt: skip
     assert report.status_code == 200 and PERSON not in report.text
     assert done["hash"] in report.text
-    later = create(api, [PERSON, "573209990005"], "transactional")
+    later = create(client, [PERSON, "573209990005"], "transactional")
     assert later["counts"]["suppressed"] == 1  # type: ignore[index]
     finished(stack, later["id"])
-    rows = {r["msisdn"]: r for r in exported(api, later["id"])}
+    rows = {r["msisdn"]: r for r in exported(client, later["id"])}
     assert (rows[PERSON]["status"], rows[PERSON]["reason"]) == ("suppressed", "erased")
 
 
 def test_retention_a_year_later_keeps_the_counts_and_the_export_answers_410(
-    stack: Stack, api: httpx.Client
+    stack: Stack, client: httpx.Client
 ) -> None:
-    done = [c for c in api.get("/v1/campaigns").json()["items"] if c["status"] == "completed"]
+    done = [c for c in client.get("/v1/campaigns").json()["items"] if c["status"] == "completed"]
     assert done
     year_later = OFFSET_S + 400 * 86400
     listed = cli(stack, "retention", "run", "--dry-run", offset_s=year_later)
     assert "would delete" in listed and f"of {len(done)} campaigns" in listed
     cli(stack, "retention", "run", offset_s=year_later)
     for campaign in done:
-        detail = api.get(f"/v1/campaigns/{campaign['id']}").json()
+        detail = client.get(f"/v1/campaigns/{campaign['id']}").json()
         assert detail["recipients"] == campaign["recipients"]  # the counts stay
-        gone = api.get(f"/v1/campaigns/{campaign['id']}/recipients", params={"format": "csv"})
+        gone = client.get(f"/v1/campaigns/{campaign['id']}/recipients", params={"format": "csv"})
         assert gone.status_code == 410
         assert "deleted by retention on" in gone.json()["detail"]
         assert "keep their recipients 365 days" in gone.json()["detail"]
-    waiting = [c for c in api.get("/v1/campaigns").json()["items"] if c["status"] == "running"]
-    assert waiting and all(exported(api, c["id"]) for c in waiting)  # not finished: kept
+    waiting = [c for c in client.get("/v1/campaigns").json()["items"] if c["status"] == "running"]
+    assert waiting and all(exported(client, c["id"]) for c in waiting)  # not finished: kept
