@@ -146,27 +146,32 @@ def test_operator_commands_answer_in_one_line(pg_server_url: str, tmp_path: Path
         "PREGONERO_PROVIDER_USER": "u",
         "PREGONERO_PROVIDER_TOKEN": "t",
     }
-    missing = _sms(env, "status")
-    assert missing.returncode != 0 and "Traceback" not in missing.stderr
-    assert f'database "{name}" does not exist' in missing.stderr
-    assert "pregonero db upgrade" in missing.stderr
+    try:
+        missing = _sms(env, "status")
+        assert missing.returncode != 0 and "Traceback" not in missing.stderr
+        assert f'database "{name}" does not exist' in missing.stderr
+        assert "pregonero db upgrade" in missing.stderr
 
-    assert subprocess.run([str(BIN), "db", "upgrade"], env=env, timeout=120).returncode == 0
-    unknown = _sms(env, "requeue-uncertain", "999999")
-    assert unknown.returncode != 0 and "Traceback" not in unknown.stderr
-    assert len(unknown.stderr.strip().splitlines()) == 1, unknown.stderr
-    assert "999999" in unknown.stderr
+        assert subprocess.run([str(BIN), "db", "upgrade"], env=env, timeout=120).returncode == 0
+        unknown = _sms(env, "requeue-uncertain", "999999")
+        assert unknown.returncode != 0 and "Traceback" not in unknown.stderr
+        assert len(unknown.stderr.strip().splitlines()) == 1, unknown.stderr
+        assert "999999" in unknown.stderr
 
-    with refused_port() as port:
-        down = f"redis://:S3cretPW@127.0.0.1:{port}/0"
-        paused = _sms({**env, "PREGONERO_BROKER_URL": down, "PREGONERO_REDIS_URL": down}, "pause")
-    assert paused.returncode == 0, paused.stderr
-    assert "Traceback" not in paused.stdout + paused.stderr
-    assert "pause is recorded in the database" in paused.stdout
-    assert "telling the workers failed" in paused.stdout
-    assert "S3cretPW" not in paused.stdout + paused.stderr
-    status = _sms(env, "status")
-    assert "default: paused by an operator" in status.stdout
+        with refused_port() as port:
+            down = f"redis://:S3cretPW@127.0.0.1:{port}/0"
+            paused = _sms(
+                {**env, "PREGONERO_BROKER_URL": down, "PREGONERO_REDIS_URL": down}, "pause"
+            )
+        assert paused.returncode == 0, paused.stderr
+        assert "Traceback" not in paused.stdout + paused.stderr
+        assert "pause is recorded in the database" in paused.stdout
+        assert "telling the workers failed" in paused.stdout
+        assert "S3cretPW" not in paused.stdout + paused.stderr
+        status = _sms(env, "status")
+        assert "default: paused by an operator" in status.stdout
+    finally:  # the database this test made
+        services.drop_database(pg_server_url, name)
 
 
 @pytest.mark.parametrize(
