@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from dispatcher.domain.numbers import InvalidSample
-from dispatcher.errors import NotFound
+from dispatcher.errors import NotFound, ValidationFailed
 from dispatcher.store import reads, suppressions
 from dispatcher.store.tables import ExclusionEntry, ExclusionList
 
@@ -153,6 +153,16 @@ def replace_list(
             select(ExclusionList.size).where(ExclusionList.name == name).with_for_update()
         ).scalar_one()
         suppressions.stage(conn, "exclusion_in", numbers, region, result, progress)
+        if result.read == result.invalid:  # a wrong file must not empty a list
+            raise ValidationFailed(
+                f"no number could be read ({result.read:,} lines, all invalid): the list "
+                f"{name} keeps its {int(before):,} numbers. Send a CSV with a number column "
+                "(numero, celular, msisdn, ...) or one number a line",
+                problems=[
+                    {"field": "file", "detail": f"line {x.line}: {x.value!r} {x.detail}"}
+                    for x in result.invalid_sample[:5]
+                ],
+            )
         conn.execute(text("ANALYZE exclusion_in"))  # a hash anti-join, not a loop
         result.removed = conn.execute(
             text(

@@ -89,6 +89,8 @@ def test_a_list_keeps_its_numbers_out_of_commercial_campaigns_only(
     assert {k: again.json()[k] for k in ("size", "added", "removed")} == {
         "size": 2, "added": 1, "removed": 1,
     }  # fmt: skip
+    wrong = put_list(api, operator.auth, name, ["nombre", "Ana"], "commercial")
+    assert wrong.status_code == 422 and f"the list {name} keeps its 2 numbers" in wrong.text
     exported = api.get(f"/v1/exclusion-lists/{name}/numbers", headers=operator.auth).text
     assert exported.split() == ["msisdn", *sorted([listed[0], other[0]])]
     assert api.delete(f"/v1/exclusion-lists/{name}", headers=operator.auth).status_code == 204
