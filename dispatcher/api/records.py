@@ -160,7 +160,7 @@ async def privacy_find(
     engine: EngineDep,
     settings: SettingsDep,
 ) -> Any:
-    return await run_in_threadpool(privacy.find, engine, msisdn_of(number, settings))
+    return await run_in_threadpool(privacy.find, engine, settings, msisdn_of(number, settings))
 
 
 @router.post(

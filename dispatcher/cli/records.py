@@ -184,10 +184,10 @@ def run_retention(
 @friendly
 def find(number: Annotated[str, typer.Option("--number", help="The number, as written.")]) -> None:
     """Everything stored about a number, as JSON: campaigns, statuses, times, replies,
-    suppressions and exclusion lists."""
+    suppressions, exclusion lists, and its erasures (who, why, when)."""
     settings = get_settings()
     with engine() as made:
-        found = privacy.find(made, _number(number, settings))
+        found = privacy.find(made, settings, _number(number, settings))
     print(json.dumps(found, indent=2, ensure_ascii=False))
 
 

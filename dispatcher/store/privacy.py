@@ -57,10 +57,21 @@ def require_key(settings: Settings, conn: Connection) -> bytes | None:
     return key
 
 
-def find(engine: Engine, msisdn: str) -> dict[str, Any]:
-    """Every campaign (any tenant), status, time, reply and suppression for a number."""
+def find(engine: Engine, settings: Settings, msisdn: str) -> dict[str, Any]:
+    """Every campaign (any tenant), status, time, reply and suppression for a number,
+    and whether it was erased (null when this process has no PRIVACY_KEY to tell)."""
     found, replies = glance.number_history(engine, None, None, msisdn, limit=None)
+    key = key_of(settings)
     with engine.connect() as conn:
+        erasures = (
+            None
+            if key is None
+            else conn.execute(
+                select(ErasureAudit.at, ErasureAudit.by, ErasureAudit.why)
+                .where(ErasureAudit.digest == digest(key, msisdn))
+                .order_by(ErasureAudit.id)
+            ).all()
+        )
         listed = conn.execute(
             select(Suppression.account, Suppression.tenant_id, Suppression.reason,
                    Suppression.source, Suppression.at)
@@ -84,6 +95,8 @@ def find(engine: Engine, msisdn: str) -> dict[str, Any]:
             "suppressions": [_plain(dict(r._mapping)) for r in listed],
             "suppression_removals": [_plain(dict(r._mapping)) for r in removals],
             "exclusion_lists": list(lists),
+            "erased": None if erasures is None else bool(erasures),
+            "erasures": [_plain(dict(r._mapping)) for r in erasures or ()],
         }
 
 

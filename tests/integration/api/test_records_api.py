@@ -234,6 +234,7 @@ def test_erasure_replaces_the_number_and_keeps_it_suppressed(
     found = api.get(f"/v1/privacy/numbers/{person}", headers=operator.auth).json()
     assert [c["campaign_id"] for c in found["campaigns"]] == [first]
     assert found["replies"][0]["text"] == "soy Ana, no me escriban"
+    assert found["erased"] is None  # this API has no key to tell
     body = {"number": person, "why": "solicitud 2026-118 (Ley 1581)"}
     refused = api.post("/v1/privacy/erasures", json=body, headers=operator.auth)
     assert refused.status_code == 503 and "PREGONERO_PRIVACY_KEY" in refused.json()["detail"]
@@ -258,6 +259,9 @@ def test_erasure_replaces_the_number_and_keeps_it_suppressed(
         assert replies == [(digest, "")]
         audit = q(engine, "SELECT by, why FROM erasure_audit WHERE digest = :d", d=digest)
         assert audit == [("key " + operator.key.split("_")[1], "solicitud 2026-118 (Ley 1581)")]
+        again = with_key.get(f"/v1/privacy/numbers/{person}", headers=operator.auth).json()
+        assert again["campaigns"] == [] and again["erased"] is True
+        assert again["erasures"][0]["why"] == "solicitud 2026-118 (Ley 1581)"
         later = with_key.post(
             "/v1/campaigns",
             json={"name": "later", "message": "hola", "recipients": [person, NUMBERS(1)[0]]},
