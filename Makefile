@@ -10,7 +10,9 @@ STAMP := $(VENV)/.installed
 # Redis databases.  Most end-to-end time is waiting for real processes, so more workers
 # than cores pays; at most 7 (Redis databases 9-15).
 WORKERS ?= 4
-PYTEST := $(BIN)/pytest -q -n $(WORKERS) --dist loadgroup
+# Bytecode is written and reused (an environment may say PYTHONDONTWRITEBYTECODE=1): the
+# suite starts a hundred Python processes, and pytest's rewritten test modules are cached.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(WORKERS) --dist loadgroup
 
 install: $(STAMP)
 
