@@ -152,6 +152,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # replies whose recipient is gone (retention, erasure) lose the link the key checks
+    op.execute(
+        "UPDATE inbound_message SET campaign_id = NULL, recipient_n = NULL WHERE "
+        "recipient_n IS NOT NULL AND NOT EXISTS (SELECT 1 FROM recipient r WHERE "
+        "r.campaign_id = inbound_message.campaign_id AND r.n = inbound_message.recipient_n)"
+    )
     op.execute("CREATE TABLE recipient_plain (LIKE recipient INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
     op.execute("INSERT INTO recipient_plain SELECT * FROM recipient")
     op.execute("DROP TABLE recipient CASCADE")

@@ -66,3 +66,57 @@ def test_the_counters_migration_counts_existing_campaigns(pg_server_url: str) ->
     finally:
         engine.dispose()
         services.drop_database(pg_server_url, "pregonero_counters_check")
+
+
+def test_the_partitioning_migration_keeps_recipients_both_ways(pg_server_url: str) -> None:
+    """0013 turns an existing recipient table into a partition without copying it, and
+    its downgrade gives a plain table back, rows, replies and all."""
+    from sqlalchemy import text
+
+    from dispatcher.dev import services
+    from dispatcher.store import partitions
+    from dispatcher.store.db import make_engine
+    from dispatcher.store.migrate import downgrade, upgrade
+
+    url = services.create_database(pg_server_url, "pregonero_partitioning_check")
+    engine = make_engine(url, pool_size=1)
+    try:
+        upgrade(url, "0012")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO tenant (name, callback_secret) VALUES ('t', 's')"))
+            conn.execute(
+                text("INSERT INTO provider_account (name, methods) VALUES ('default', '{1via}')")
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO campaign (id, tenant_id, account, name, message, method, purpose, "
+                    "status, request_hash, encoding, segments) VALUES (300, 1, 'default', 'c', "
+                    "'m', '1via', 'commercial', 'running', 'h', 'GSM-7', 1)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO recipient (campaign_id, n, msisdn, status) VALUES "
+                    "(300, 1, '573100000001', 'accepted'), (300, 2, '573100000002', 'pending')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO inbound_message (msisdn, text, campaign_id, recipient_n) "
+                    "VALUES ('573100000001', 'hola', 300, 1)"
+                )
+            )
+        upgrade(url)
+        with engine.connect() as conn:
+            found = partitions.listed(conn)
+            assert [(p.name, p.hi) for p in found] == [("recipient_legacy", 500)]
+            assert conn.execute(text("SELECT count(*) FROM recipient")).scalar() == 2
+        downgrade(url, "0012")
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT n, status FROM recipient ORDER BY n")).all()
+            assert [tuple(r) for r in rows] == [(1, "accepted"), (2, "pending")]
+            assert conn.execute(text("SELECT recipient_n FROM inbound_message")).scalar() == 1
+        upgrade(url)
+    finally:
+        engine.dispose()
+        services.drop_database(pg_server_url, "pregonero_partitioning_check")
