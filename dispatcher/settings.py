@@ -8,6 +8,7 @@ connection; engines and clients are made at start-up by whoever needs them.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
@@ -273,6 +274,11 @@ class Settings(BaseSettings):
         """The provider's hours, and for commercial or collection messages also the
         hours of Ley 2300 de 2023."""
         return _window(self.send_window, self.timezone, purpose in LEY_2300)
+
+    def now(self) -> datetime:
+        """This process's time: the system clock, CLOCK_OFFSET_S ahead (the engine's
+        clock, intake's, the reads' and the commands' alike)."""
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset_s)
 
     def contact_limit(self, purpose: Purpose | str) -> ContactLimit | None:
         """The purpose's limit (CONTACT_LIMITS); None: no limit."""

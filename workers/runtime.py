@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from dispatcher.accounts import require_credentials
-from dispatcher.engine.ports import Clock, system_clock
+from dispatcher.engine.ports import Clock
 from dispatcher.engine.send import Sender
 from dispatcher.provider.client import ProviderClient, client_for
 from dispatcher.settings import Settings, get_settings
@@ -52,7 +52,7 @@ def _build() -> Runtime:
     engine = make_engine(settings.database_url, pool_size=4, max_overflow=16)
     with engine.begin() as conn:
         accounts.sync(conn, configured)
-    clock = system_clock(settings.clock_offset_s)
+    clock = settings.now  # CLOCK_OFFSET_S ahead of the system's
     limiter = RedisLimiter.from_url(settings.redis_url)
     # Made now, not on the first send: building a client (TLS context and all) between a
     # slot and its request would delay that request and shrink the gap to the next one.

@@ -5,7 +5,7 @@ same store functions as ``pregonero exclusions``, ``pregonero privacy`` do."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -64,15 +64,11 @@ class Erasure(BaseModel):
     why: str = Field(min_length=3, max_length=2000, description="The request it answers")
 
 
-def _now(offset_s: float) -> datetime:
-    return datetime.now(UTC) + timedelta(seconds=offset_s)
-
-
 @router.get("/exclusion-lists", response_model=ExclusionLists, responses=PROBLEMS)
 async def list_exclusion_lists(who: OperatorDep, engine: EngineDep, settings: SettingsDep) -> Any:
     def read() -> list[dict[str, Any]]:
         with engine.connect() as conn:
-            now = _now(settings.clock_offset_s)
+            now = settings.now()
             return [x.as_dict(now) for x in exclusions.lists(conn)]
 
     items = await run_in_threadpool(read)
@@ -116,7 +112,7 @@ async def replace_exclusion_list(
             name,
             sorted({p.value for p in purposes}),
             CsvNumbers(handle),
-            taken_at=taken_at or _now(settings.clock_offset_s),
+            taken_at=taken_at or settings.now(),
             source=source,
             by=who.who,
             region=settings.default_region,

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from dispatcher.accounts import accounts_for
 from dispatcher.cli.common import engine, err, friendly, literal, out
-from dispatcher.domain.numbers import normalise
+from dispatcher.domain.numbers import InvalidSample, normalise
 from dispatcher.domain.period import BadPeriod, Period, period
 from dispatcher.domain.status import SuppressionSource
 from dispatcher.errors import ValidationFailed
@@ -125,7 +125,12 @@ def import_(
         f"{result.invalid:,} invalid, {result.repeated:,} repeated; accounts {', '.join(names)}",
         highlight=False,
     )
-    for sample in result.invalid_sample[:5]:
+    print_invalid(result.invalid_sample)
+
+
+def print_invalid(samples: list[InvalidSample]) -> None:
+    """The first few invalid lines of an import, each with why."""
+    for sample in samples[:5]:
         out.print(f"  line {sample.line}: {literal(repr(sample.value))} {sample.reason}")
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from dispatcher.cli.common import engine, err, friendly, literal, out
-from dispatcher.cli.lists import _number, _output, _reading, _stream_csv
+from dispatcher.cli.common import engine, err, friendly, out
+from dispatcher.cli.lists import _number, _output, _reading, _stream_csv, print_invalid
 from dispatcher.domain.status import Purpose
 from dispatcher.errors import ValidationFailed
 from dispatcher.intake.sources import csv_numbers
@@ -32,11 +32,6 @@ privacy_app = typer.Typer(
 
 LIST_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 BY = "cli"
-
-
-def now_of(settings: Settings) -> datetime:
-    """This process's time (CLOCK_OFFSET_S moves it, for drills and tests)."""
-    return datetime.now(UTC) + timedelta(seconds=settings.clock_offset_s)
 
 
 def purposes_of(text: str) -> list[str]:
@@ -61,7 +56,7 @@ def list_name(name: str) -> str:
 
 def taken_time(text: str | None, settings: Settings) -> datetime:
     if text is None:
-        return now_of(settings)
+        return settings.now()
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
@@ -104,8 +99,7 @@ def import_list(
         f"{result.removed:,} removed, {result.invalid:,} invalid of {result.read:,} read",
         highlight=False,
     )
-    for sample in result.invalid_sample[:5]:
-        out.print(f"  line {sample.line}: {literal(repr(sample.value))} {sample.reason}")
+    print_invalid(result.invalid_sample)
 
 
 @exclusions_app.command("list")
@@ -113,7 +107,7 @@ def import_list(
 def show_lists() -> None:
     """Every list: purposes, size, when its content was taken and how old it is."""
     settings = get_settings()
-    now = now_of(settings)
+    now = settings.now()
     with engine() as made, made.connect() as conn:
         found = exclusions.lists(conn)
     if not found:
@@ -157,7 +151,7 @@ def run_retention(
     tenant's retention ago (RETENTION_DAYS; `pregonero tenant retention`).  Campaigns
     keep their counts; their recipient export answers 410."""
     settings = get_settings()
-    now = now_of(settings)
+    now = settings.now()
     with engine() as made:
         swept = retention.run(
             made,

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from dispatcher.domain.plan import BlockPlan
@@ -19,13 +19,6 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 Publish = Callable[[QueuedChunk], None]  # send_chunk(chunk.id) into the broker
-
-
-def system_clock(offset_s: float = 0.0) -> Clock:
-    def now() -> datetime:
-        return datetime.fromtimestamp(time.time() + offset_s, UTC)
-
-    return now
 
 
 class Observer(Protocol):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from itertools import chain, islice
 from typing import Any
 
@@ -25,7 +25,7 @@ from dispatcher.domain.privacy import digest
 from dispatcher.domain.status import LEY_2300, Reason, WaitingReason
 from dispatcher.domain.template import Template
 from dispatcher.domain.window import LEY_2300_HOURS, SendWindow, describe_window
-from dispatcher.errors import ValidationFailed
+from dispatcher.errors import ConfigError, ValidationFailed
 from dispatcher.intake.rows import BATCH, RecipientRows
 from dispatcher.intake.sources import NUMBER_COLUMNS, CsvNumbers, Entry, Fielded
 from dispatcher.intake.spec import PRIORITIES, TEST_MAX, CampaignSpec, Checked, check_spec
@@ -124,7 +124,7 @@ def submit(
     """Store a campaign with all its recipients, texts and chunks, or nothing at all.
     ``now``: the time it is submitted at (the system's clock by default).  ``dry_run``:
     everything is checked and counted as for real, then rolled back."""
-    now = now or datetime.now(UTC) + timedelta(seconds=settings.clock_offset_s)
+    now = now or settings.now()
     account = account_for(settings, spec.method, spec.account, allowed_accounts)
     checked = check_spec(spec, account.links_allowed, settings.callback_allow_private)
     template = checked.template
@@ -221,7 +221,9 @@ def _store(
     partitions.ensure(conn, campaign_id)
     lists = exclusions.lists(conn, spec.purpose)
     erased = privacy.erased(conn)
-    key = privacy.require_key(settings, conn) if erased else None
+    key = privacy.key_of(settings)
+    if erased and key is None:  # it could not tell those numbers: nothing is stored
+        raise ConfigError(privacy.NO_KEY)
     # one batch: asked on this connection, then one COPY; else on another, batch by
     # batch, while the COPY runs
     connect: Callable[[], AbstractContextManager[Connection]] = (

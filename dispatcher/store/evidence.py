@@ -59,10 +59,7 @@ def evidence_csv(engine: Engine, tenant_id: int | None, campaign_id: int) -> Ite
             literal(limit),
             literal(lists),
         )
-        .outerjoin(
-            Chunk,
-            and_(Chunk.campaign_id == Recipient.campaign_id, Chunk.seq == Recipient.chunk_seq),
-        )
+        .outerjoin(Chunk, _ITS_CHUNK)
         .where(Recipient.campaign_id == campaign_id)
         .order_by(Recipient.n)
     )

@@ -18,7 +18,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, exists, insert, select, text
+from sqlalchemy import Connection, Engine, insert, select, text
 
 from dispatcher.domain.privacy import digest, keyed
 from dispatcher.errors import ConfigError
@@ -46,15 +46,6 @@ def key_of(settings: Settings) -> bytes | None:
 def erased(conn: Connection) -> set[str]:
     """The hashes of every erased number (a few thousand at most: read whole)."""
     return set(conn.execute(select(ErasedNumber.digest)).scalars())
-
-
-def require_key(settings: Settings, conn: Connection) -> bytes | None:
-    """The key, or None when nothing was ever erased; ConfigError when numbers were
-    erased and this process has no key (intake could not keep them suppressed)."""
-    key = key_of(settings)
-    if key is None and conn.execute(select(exists().select_from(ErasedNumber))).scalar():
-        raise ConfigError(NO_KEY)
-    return key
 
 
 def find(engine: Engine, settings: Settings, msisdn: str) -> dict[str, Any]:

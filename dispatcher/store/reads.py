@@ -9,7 +9,7 @@ import csv
 import io
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -129,7 +129,7 @@ class Clock:
     intervals_s: Mapping[str, float] = field(default_factory=dict)  # by account
     window: SendWindow | None = None  # the provider's: says why a start was moved
     limits: Mapping[str, str] = field(default_factory=dict)  # CONTACT_LIMITS, by purpose
-    offset_s: float = 0.0  # CLOCK_OFFSET_S
+    read: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # when now is None
 
     @classmethod
     def of(cls, settings: Settings, now: datetime | None = None) -> Clock:
@@ -141,11 +141,11 @@ class Clock:
             paces,
             settings.window,
             settings.contact_limits,
-            settings.clock_offset_s,
+            settings.now,
         )
 
     def at(self) -> datetime:
-        return self.now or datetime.now(UTC) + timedelta(seconds=self.offset_s)
+        return self.now or self.read()
 
     def interval_for(self, account: str) -> float:
         return self.intervals_s.get(account, self.interval_s)

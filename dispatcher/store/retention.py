@@ -14,9 +14,11 @@ campaign's rows are locked by nobody else, and no lock a send takes is held.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import reduce
 
 from sqlalchemy import Connection, Engine, and_, delete, exists, func, select, text, update
 from sqlalchemy.sql.elements import ColumnElement
@@ -25,6 +27,7 @@ from dispatcher.domain.status import CAMPAIGN_FINAL
 from dispatcher.errors import Conflict
 from dispatcher.store import partitions
 from dispatcher.store.tables import (
+    COUNTERS,
     Campaign,
     CampaignText,
     DailyContact,
@@ -43,10 +46,7 @@ class Busy(Conflict):
 
 
 # The rows a campaign stored: every recipient is counted in exactly one status.
-_ROWS = (
-    Campaign.n_pending + Campaign.n_accepted + Campaign.n_rejected + Campaign.n_invalid
-    + Campaign.n_suppressed + Campaign.n_uncertain + Campaign.n_cancelled + Campaign.n_failed
-)  # fmt: skip
+_ROWS = reduce(operator.add, COUNTERS.values())
 
 
 @dataclass(frozen=True)
@@ -236,17 +236,6 @@ def _sweep(
             _forget(conn, [cid], now, why)
         say(f"campaign {cid}: {by_id[cid].rows:,} rows deleted")
     return swept
-
-
-def purged(conn: Connection, campaign_id: int) -> tuple[datetime, str] | None:
-    row = conn.execute(
-        select(Campaign.purged_at, Campaign.purge_reason).where(
-            Campaign.id == campaign_id, Campaign.purged_at.is_not(None)
-        )
-    ).first()
-    if row is None or row[0] is None:
-        return None
-    return row[0], row[1] or "deleted by retention"
 
 
 def set_tenant_days(conn: Connection, tenant: str, days: int | None) -> bool:
